@@ -1,0 +1,23 @@
+/**
+ * The only module that names external packages. Every version is pinned here, as a
+ * full `npm:` specifier, so `mod.ts` also works when imported by URL.
+ *
+ * TensorFlow.js and its backends load eagerly (every model needs them). The figure and
+ * file-format packages load on first use, so importing `mod.ts` stays fast for work that
+ * never draws or reads HDF5.
+ * @module
+ */
+
+export * as tf from "npm:@tensorflow/tfjs@4.22.0";
+export * as tfWasm from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
+// Registers the "webgpu" backend with tfjs; it starts only when asked for.
+import "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
+
+/** Observable Plot, loaded on first use. */
+export const loadPlot = () => import("npm:@observablehq/plot@0.6.17");
+
+/** linkedom (a DOM outside the browser, for Observable Plot), loaded on first use. */
+export const loadLinkedom = () => import("npm:linkedom@0.18");
+
+/** h5wasm's Node entry (HDF5 / NWB files), loaded on first use; await its `ready`. */
+export const loadH5wasm = () => import("npm:h5wasm@0.10.3/node");
