@@ -131,8 +131,11 @@ export class Random {
     }
     if (lambda === 0) return 0;
     if (lambda < 12) {
-      let p = Math.exp(-lambda), cdf = p, k = 0;
       const u = this.uniform();
+      // Squeeze: 1 - λ <= exp(-λ) = P(0), so u <= 1 - λ is a zero without computing the
+      // exponential (most draws at spike-train rates). Same result as plain inversion.
+      if (u <= 1 - lambda) return 0;
+      let p = Math.exp(-lambda), cdf = p, k = 0;
       while (u > cdf) {
         k++;
         p *= lambda / k;

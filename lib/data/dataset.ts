@@ -250,9 +250,10 @@ function checkTruth(d: NeuralDataset): void {
         }]`,
       );
     }
-    const bad = rates.data.findIndex((v) => !(v >= 0) || v === Infinity);
-    if (bad >= 0) {
-      fail(`truth.${rateField} has ${rates.data[bad]} at ${where(rates, bad)}; rates must be >= 0`);
+    const data = rates.data;
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] >= 0 && data[i] !== Infinity) continue;
+      fail(`truth.${rateField} has ${data[i]} at ${where(rates, i)}; expected finite rates >= 0`);
     }
   }
   const latents = checkArray(t.latents, "truth.latents");
