@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- this file exists to hold the pinned inline specifiers, so mod.ts works imported by URL
 /**
  * The only module that names external packages. Every version is pinned here, as a
  * full `npm:` specifier, so `mod.ts` also works when imported by URL.

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { type Array3, selectTrials } from "../array.ts";
 import { ArgumentError } from "../errors.ts";
 
 /** A row-major matrix: `rows x cols` values. */
@@ -22,6 +23,15 @@ export interface RidgeModel {
   features: number;
   targets: number;
   alpha: number;
+}
+
+/**
+ * The chosen trials of an `Array3` as a design matrix: one row per (trial, bin), one
+ * column per channel. Without `trials`, every trial.
+ */
+export function trialsAsRows(a: Array3, trials?: ArrayLike<number>): Matrix {
+  const picked = trials ? selectTrials(a, trials) : a;
+  return { data: picked.data, rows: picked.shape[0] * picked.shape[1], cols: picked.shape[2] };
 }
 
 function checkMatrix(m: Matrix, name: string): void {

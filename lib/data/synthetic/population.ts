@@ -7,7 +7,7 @@
 
 import type { Array3 } from "../../array.ts";
 import { ArgumentError } from "../../errors.ts";
-import { Random } from "../../random.ts";
+import type { Random } from "../../random.ts";
 import type { NeuralDataset, Split } from "../dataset.ts";
 
 /** Fractions of trials in each split; they must sum to 1. */

@@ -1,0 +1,84 @@
+/**
+ * blend: neural population dynamics with behavior as a guide, for Deno.
+ *
+ * This module is the public API. Start a compute backend, make or load a
+ * `NeuralDataset`, and work with plain typed arrays (`Array3`) everywhere.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, reachDataset, summarizeDataset } from "./mod.ts";
+ * await initBackend();                         // webgpu > wasm > cpu
+ * const data = reachDataset({ trials: 300 });  // synthetic MC_Maze-like reaching
+ * console.log(summarizeDataset(data));
+ * ```
+ * @module
+ */
+
+// Compute backends
+export {
+  type AdapterInfo,
+  type BackendInfo,
+  backendInfo,
+  type BackendName,
+  BACKENDS,
+  initBackend,
+  probeAdapter,
+} from "./lib/backend.ts";
+
+// Arrays, randomness, numerics
+export {
+  type Array3,
+  array3,
+  assertArray3,
+  channelMeans,
+  concat3,
+  type FloatArray,
+  type FloatKind,
+  get3,
+  index3,
+  selectTrials,
+  type Shape3,
+  size3,
+  sliceTime,
+  trialMean,
+} from "./lib/array.ts";
+export { deriveSeed, Random } from "./lib/random.ts";
+export { logGamma, logspace, meanStd } from "./lib/math.ts";
+export { ArgumentError, BackendError, BlendError, DatasetError } from "./lib/errors.ts";
+export { writeJsonAtomic, writeTextAtomic } from "./lib/io.ts";
+
+// Datasets
+export {
+  type BehaviorScaling,
+  type DatasetSummary,
+  type DatasetTruth,
+  minibatches,
+  type NeuralDataset,
+  type Split,
+  splitDataset,
+  SPLITS,
+  subsetTrials,
+  summarizeDataset,
+  trialsInSplit,
+  validateDataset,
+  type ValidateOptions,
+  zscoreBehavior,
+} from "./lib/data/dataset.ts";
+export { REACH_DEFAULTS, reachDataset, type ReachOptions } from "./lib/data/synthetic/reach.ts";
+export { LORENZ_DEFAULTS, lorenzDataset, type LorenzOptions } from "./lib/data/synthetic/lorenz.ts";
+export type { SplitFractions } from "./lib/data/synthetic/population.ts";
+
+// Regression
+export {
+  fitRidge,
+  type Matrix,
+  predictRidge,
+  r2PerTarget,
+  r2Score,
+  type RidgeModel,
+  solveSPD,
+  trialsAsRows,
+} from "./lib/metrics/regression.ts";
+
+// External packages, for users who want the same pinned versions
+export { tf } from "./lib/deps.ts";
