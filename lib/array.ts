@@ -204,7 +204,11 @@ export function trialMean(a: Array3, trials?: ArrayLike<number>): Array3<Float64
   const counts = new Float64Array(stride);
   const chosen = trials ?? Array.from({ length: n }, (_, i) => i);
   for (let k = 0; k < chosen.length; k++) {
-    const base = chosen[k] * stride;
+    const trial = chosen[k];
+    if (!Number.isInteger(trial) || trial < 0 || trial >= n) {
+      throw new ArgumentError(`trialMean: trial index ${trial} is outside 0..${n - 1}`);
+    }
+    const base = trial * stride;
     for (let j = 0; j < stride; j++) {
       const v = a.data[base + j];
       if (!Number.isNaN(v)) (sums[j] += v, counts[j]++);

@@ -44,7 +44,7 @@ export function logGamma(x: number): number {
   return HALF_LOG_TWO_PI + (z + 0.5) * Math.log(t) - t + Math.log(sum);
 }
 
-/** Mean and (population) standard deviation of the finite values; NaN entries are skipped. */
+/** Mean and (population) standard deviation, skipping NaN entries (infinities count). */
 export function meanStd(values: ArrayLike<number>): { mean: number; std: number; count: number } {
   let count = 0, sum = 0;
   for (let i = 0; i < values.length; i++) {

@@ -357,10 +357,13 @@ export function zscoreBehavior(
     mean[k] = stats.mean;
     std[k] = stats.std > 0 ? stats.std : 1;
   }
-  const data = new Float32Array(dataset.behavior.data.length);
+  const source = dataset.behavior.data;
+  const data = source instanceof Float64Array
+    ? new Float64Array(source.length)
+    : new Float32Array(source.length);
   for (let j = 0; j < data.length; j++) {
     const k = j % dims;
-    data[j] = (dataset.behavior.data[j] - mean[k]) / std[k];
+    data[j] = (source[j] - mean[k]) / std[k];
   }
   return {
     dataset: { ...dataset, behavior: { data, shape: [...dataset.behavior.shape] } },

@@ -48,9 +48,12 @@ function checkMatrix(m: Matrix, name: string): void {
  */
 export function solveSPD(a: Float64Array, b: Float64Array, n: number, m: number): Float64Array {
   for (let j = 0; j < n; j++) {
-    let diag = a[j * n + j];
+    const original = a[j * n + j];
+    let diag = original;
     for (let k = 0; k < j; k++) diag -= a[j * n + k] ** 2;
-    if (!(diag > 0)) {
+    // A pivot that is only rounding error (relative to its column's scale) means the
+    // column is a combination of earlier ones: singular, even if the float is positive.
+    if (!(diag > original * 1e-12 * n)) {
       throw new ArgumentError(
         `the normal equations are singular at column ${j}; add a ridge penalty (alpha > 0)`,
       );
