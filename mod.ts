@@ -79,6 +79,3 @@ export {
   solveSPD,
   trialsAsRows,
 } from "./lib/metrics/regression.ts";
-
-// External packages, for users who want the same pinned versions
-export { tf } from "./lib/deps.ts";

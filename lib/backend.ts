@@ -20,9 +20,13 @@ export const BACKENDS: readonly BackendName[] = ["webgpu", "wasm", "cpu"];
 
 /** What the WebGPU adapter says about itself. */
 export interface AdapterInfo {
+  /** Vendor name or PCI id. */
   vendor: string;
+  /** GPU family, when the driver reports one. */
   architecture: string;
+  /** Device name or id. */
   device: string;
+  /** Human-readable adapter name (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"). */
   description: string;
   /** True for a software (CPU-emulated) adapter such as Mesa's llvmpipe. */
   isFallback: boolean;

@@ -6,6 +6,7 @@
 
 /** Base class of every error blend throws on purpose. */
 export class BlendError extends Error {
+  /** An error whose `name` is its class name, so logs show which kind it is. */
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

@@ -323,7 +323,9 @@ export function splitDataset(
 
 /** Per-dimension statistics used to z-score behavior. */
 export interface BehaviorScaling {
+  /** Mean per behavior dimension. */
   mean: Float64Array;
+  /** Standard deviation per dimension (1 where it was 0). */
   std: Float64Array;
   /** The split(s) the statistics came from. */
   fitOn: Split[];
@@ -402,15 +404,25 @@ export function minibatches(
 
 /** A short numeric summary of a dataset, for reports and sanity checks. */
 export interface DatasetSummary {
+  /** The dataset's name. */
   name: string;
+  /** Trials per split. */
   trials: Record<Split, number>;
+  /** Observed bins per trial. */
   bins: number;
+  /** Forward-prediction bins per trial. */
   forwardBins: number;
+  /** Bin width, ms. */
   binMs: number;
+  /** Number of held-in neurons. */
   heldinNeurons: number;
+  /** Number of held-out neurons. */
   heldoutNeurons: number;
+  /** Number of behavior dimensions. */
   behaviorDims: number;
+  /** Number of distinct conditions. */
   conditions: number;
+  /** Number of distinct sessions. */
   sessions: number;
   /** Mean firing rate over all neurons, trials and observed bins, in Hz. */
   meanRateHz: number;

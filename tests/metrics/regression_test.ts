@@ -150,7 +150,7 @@ Deno.test("fitRidge and predictRidge reject mismatched sizes and bad alpha", () 
     () => fitRidge({ data: new Float64Array(7), rows: 4, cols: 2 }, y),
     "x: 7 values do not fill 4 rows x 2 columns",
   );
-  throwsArgument(() => fitRidge(x, y, -1), "alpha must be >= 0, got -1");
+  throwsArgument(() => fitRidge(x, y, -1), "alpha must be a finite number >= 0, got -1");
   throwsArgument(() => fitRidge(x, y, NaN), "got NaN");
   const model = fitRidge(x, y);
   throwsArgument(
