@@ -345,7 +345,7 @@ export interface RidgeCVResult {
 export function fitRidgeCV(
   x: Matrix,
   y: Matrix,
-  options: { alphas?: number[]; folds?: number } = {},
+  options: { alphas?: readonly number[]; folds?: number } = {},
 ): RidgeCVResult {
   const alphas = options.alphas ?? logspace(-4, 0, 9);
   const folds = options.folds ?? 5;

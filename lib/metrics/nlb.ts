@@ -1,0 +1,562 @@
+/**
+ * The Neural Latents Benchmark's metrics, with the semantics of its reference
+ * implementation (nlb_tools): Poisson log-likelihood in bits per spike (co-bps, fp-bps),
+ * velocity decoding R² (vel R2) and PSTH R² (psth R2). Sums are float64.
+ * @module
+ */
+
+import { type Array3, assertArray3, concat3 } from "../array.ts";
+import { type NeuralDataset, type Split, subsetTrials, trialsInSplit } from "../data/dataset.ts";
+import { ArgumentError } from "../errors.ts";
+import { logGamma, logspace } from "../math.ts";
+import {
+  fitRidge,
+  fitRidgeCV,
+  type Matrix,
+  predictRidge,
+  r2PerTarget,
+  r2Score,
+} from "./regression.ts";
+
+const ZERO_RATE = 1e-9;
+
+// ln(n!) for small counts, looked up instead of recomputed per entry.
+const LOG_FACTORIAL = Float64Array.from({ length: 256 }, (_, n) => logGamma(n + 1));
+const logFactorial = (n: number) => (n < 256 && n === (n | 0) ? LOG_FACTORIAL[n] : logGamma(n + 1));
+
+function checkPair(rates: Array3, spikes: Array3, what: string): void {
+  assertArray3(rates, `${what} rates`);
+  assertArray3(spikes, `${what} spikes`);
+  if (rates.shape.some((n, k) => n !== spikes.shape[k])) {
+    throw new ArgumentError(
+      `${what}: rates have shape [${rates.shape.join(", ")}] but spikes have [${
+        spikes.shape.join(", ")
+      }]`,
+    );
+  }
+}
+
+/**
+ * Poisson negative log-likelihood, `Σ r − n·ln r + ln n!`, over the entries whose spike
+ * count is not NaN. A negative or NaN rate is an error; a zero rate counts as 1e-9.
+ */
+export function poissonNLL(rates: Array3, spikes: Array3): number {
+  checkPair(rates, spikes, "poissonNLL");
+  const r = rates.data, n = spikes.data;
+  let total = 0;
+  for (let i = 0; i < r.length; i++) {
+    const count = n[i];
+    if (Number.isNaN(count)) continue;
+    let rate = r[i];
+    if (!(rate >= 0)) {
+      const channels = rates.shape[2], time = rates.shape[1];
+      throw new ArgumentError(
+        `rates must be >= 0 and not NaN; got ${rate} at trial ${
+          Math.floor(i / (channels * time))
+        }, bin ${Math.floor(i / channels) % time}, neuron ${i % channels}`,
+      );
+    }
+    if (rate === 0) rate = ZERO_RATE;
+    total += rate - count * Math.log(rate) + logFactorial(count);
+  }
+  return total;
+}
+
+/** Each neuron's mean count over all trials and bins, skipping NaN, as a rates array. */
+function nullRates(spikes: Array3): Array3<Float64Array> {
+  const channels = spikes.shape[2];
+  const sums = new Float64Array(channels), counts = new Float64Array(channels);
+  for (let i = 0; i < spikes.data.length; i++) {
+    const v = spikes.data[i];
+    if (!Number.isNaN(v)) (sums[i % channels] += v, counts[i % channels]++);
+  }
+  const data = new Float64Array(spikes.data.length);
+  for (let i = 0; i < data.length; i++) {
+    const c = i % channels;
+    data[i] = counts[c] > 0 ? sums[c] / counts[c] : 0;
+  }
+  return { data, shape: [...spikes.shape] };
+}
+
+/**
+ * Bits per spike: how much better the rates explain the spikes than a null model that
+ * predicts each neuron's mean count, `(NLL_null − NLL) / Σn / ln 2`. 0 for the null model,
+ * positive when the rates carry information. NaN spikes are skipped.
+ */
+export function bitsPerSpike(rates: Array3, spikes: Array3): number {
+  const nll = poissonNLL(rates, spikes);
+  const nullNll = poissonNLL(nullRates(spikes), spikes);
+  let total = 0;
+  for (const v of spikes.data) if (!Number.isNaN(v)) total += v;
+  if (total === 0) {
+    throw new ArgumentError("bitsPerSpike: the spikes hold no spike; bits per spike is undefined");
+  }
+  return (nullNll - nll) / total / Math.LN2;
+}
+
+/** co-bps: bits per spike of the held-out neurons' rates on evaluation trials. */
+export function coBps(heldoutRates: Array3, heldoutSpikes: Array3): number {
+  return bitsPerSpike(heldoutRates, heldoutSpikes);
+}
+
+/**
+ * fp-bps: bits per spike over the forward-prediction window, held-in and held-out
+ * neurons concatenated along the neuron axis (as the reference does).
+ */
+export function fpBps(
+  forward: {
+    heldinRates: Array3;
+    heldoutRates: Array3;
+    heldinSpikes: Array3;
+    heldoutSpikes: Array3;
+  },
+): number {
+  return bitsPerSpike(
+    concat3([forward.heldinRates, forward.heldoutRates], 2),
+    concat3([forward.heldinSpikes, forward.heldoutSpikes], 2),
+  );
+}
+
+/** Flatten trials x time rows, keeping rows whose behavior has no NaN. */
+function decodingRows(rates: Array3, behavior: Array3, what: string): { x: Matrix; y: Matrix } {
+  assertArray3(rates, `${what} rates`);
+  assertArray3(behavior, `${what} behavior`);
+  if (rates.shape[0] !== behavior.shape[0] || rates.shape[1] !== behavior.shape[1]) {
+    throw new ArgumentError(
+      `${what}: rates have ${rates.shape[0]} trials x ${rates.shape[1]} bins but behavior has ${
+        behavior.shape[0]
+      } x ${behavior.shape[1]}`,
+    );
+  }
+  const p = rates.shape[2], q = behavior.shape[2];
+  const rows = rates.shape[0] * rates.shape[1];
+  const keep: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let ok = true;
+    for (let k = 0; k < q; k++) if (Number.isNaN(behavior.data[r * q + k])) ok = false;
+    if (ok) keep.push(r);
+    for (let j = 0; j < p; j++) {
+      const v = rates.data[r * p + j];
+      if (!Number.isFinite(v)) {
+        throw new ArgumentError(
+          `${what} rates have ${v} at row ${r}, neuron ${j}; expected finite rates`,
+        );
+      }
+    }
+  }
+  if (keep.length === 0) throw new ArgumentError(`${what} behavior is NaN in every bin`);
+  const x = new Float64Array(keep.length * p), y = new Float64Array(keep.length * q);
+  keep.forEach((r, i) => {
+    for (let j = 0; j < p; j++) x[i * p + j] = rates.data[r * p + j];
+    for (let k = 0; k < q; k++) y[i * q + k] = behavior.data[r * q + k];
+  });
+  return { x: { data: x, rows: keep.length, cols: p }, y: { data: y, rows: keep.length, cols: q } };
+}
+
+/** Inputs of `velR2`. Rates are held-in and held-out concatenated along neurons. */
+export interface VelR2Options {
+  /** Rates of the training trials: trials x time x neurons. */
+  trainRates: Array3;
+  /** Behavior of the training trials (NaN rows are dropped). */
+  trainBehavior: Array3;
+  /** Rates of the evaluation trials. */
+  evalRates: Array3;
+  /** Behavior of the evaluation trials (NaN rows are dropped). */
+  evalBehavior: Array3;
+  /** Choose the ridge penalty by cross-validation (default true); else alpha = 1e-2. */
+  gridSearch?: boolean;
+  /** Penalties searched. Default `logspace(-4, 0, 9)`. */
+  alphas?: readonly number[];
+  /** Cross-validation folds (contiguous, unshuffled). Default 5. */
+  folds?: number;
+}
+
+/** Result of `velR2`: the score and how the decoder was chosen. */
+export interface VelR2Result {
+  /** R² on the evaluation rows, averaged uniformly over behavior dimensions. */
+  r2: number;
+  /** R² per behavior dimension. */
+  r2PerDimension: Float64Array;
+  /** The penalty used. */
+  alpha: number;
+  /** Mean cross-validated R² per searched penalty (empty without grid search). */
+  cvScores: Float64Array;
+  /** Rows used for fitting and for scoring (after dropping NaN behavior). */
+  trainRows: number;
+  evalRows: number;
+}
+
+/**
+ * Velocity-decoding R² as the NLB reference computes it: rates flattened over trials and
+ * bins, rows with NaN behavior dropped, ridge (with intercept) whose penalty is chosen by
+ * 5-fold contiguous cross-validation on R² and refit on all train rows, scored on the
+ * evaluation rows and averaged uniformly over behavior dimensions.
+ */
+export function velR2(options: VelR2Options): VelR2Result {
+  const train = decodingRows(options.trainRates, options.trainBehavior, "velR2 train");
+  const evaluation = decodingRows(options.evalRates, options.evalBehavior, "velR2 eval");
+  if (train.x.cols !== evaluation.x.cols) {
+    throw new ArgumentError(
+      `velR2: train rates have ${train.x.cols} neurons but eval rates have ${evaluation.x.cols}`,
+    );
+  }
+  let model;
+  let cvScores: Float64Array = new Float64Array(0);
+  if (options.gridSearch ?? true) {
+    const search = fitRidgeCV(train.x, train.y, {
+      alphas: options.alphas ?? DEFAULT_ALPHAS,
+      folds: options.folds ?? 5,
+    });
+    model = search.model;
+    cvScores = search.meanScores;
+  } else {
+    model = fitRidge(train.x, train.y, NO_SEARCH_ALPHA);
+  }
+  const r2PerDimension = r2PerTarget(evaluation.y, predictRidge(model, evaluation.x));
+  return {
+    r2: r2PerDimension.reduce((a, b) => a + b, 0) / r2PerDimension.length,
+    r2PerDimension,
+    alpha: model.alpha,
+    cvScores,
+    trainRows: train.x.rows,
+    evalRows: evaluation.x.rows,
+  };
+}
+
+/** The penalties the NLB grid search tries: `logspace(-4, 0, 9)`. */
+export const DEFAULT_ALPHAS: readonly number[] = logspace(-4, 0, 9);
+const NO_SEARCH_ALPHA = 1e-2;
+
+/**
+ * The Gaussian smoothing window of the NLB reference: standard deviation
+ * `round(sdMs / binMs)` bins, `6 x sd` bins long (scipy's symmetric `gaussian`),
+ * normalized to sum 1.
+ */
+export function gaussianWindow(sdMs: number, binMs: number): Float64Array {
+  if (!(sdMs > 0) || !(binMs > 0)) {
+    throw new ArgumentError(`kernel sd and bin width must be > 0 ms, got sd ${sdMs}, bin ${binMs}`);
+  }
+  const sd = Math.round(sdMs / binMs);
+  if (sd < 1) {
+    throw new ArgumentError(
+      `kernel sd ${sdMs} ms rounds to ${sd} bins of ${binMs} ms; use an sd of at least half a bin`,
+    );
+  }
+  const length = 6 * sd;
+  const window = new Float64Array(length);
+  let sum = 0;
+  for (let n = 0; n < length; n++) {
+    window[n] = Math.exp(-0.5 * ((n - (length - 1) / 2) / sd) ** 2);
+    sum += window[n];
+  }
+  for (let n = 0; n < length; n++) window[n] /= sum;
+  return window;
+}
+
+/**
+ * Smooth spike counts along time within each trial with the NLB reference's Gaussian
+ * kernel (`numpy.convolve(x, window, "same")`, zero beyond the trial's edges). Returns
+ * float64.
+ */
+export function smoothSpikes(spikes: Array3, sdMs: number, binMs: number): Array3<Float64Array> {
+  assertArray3(spikes, "spikes");
+  const window = gaussianWindow(sdMs, binMs);
+  const [trials, time, channels] = spikes.shape;
+  const m = window.length, offset = (m - 1) >> 1;
+  const out = new Float64Array(spikes.data.length);
+  for (let i = 0; i < trials; i++) {
+    const base = i * time * channels;
+    for (let t = 0; t < time; t++) {
+      // y[t] = Σ_j x[j] · w[t + offset − j], over j inside both the trial and the window.
+      const low = Math.max(0, t + offset - m + 1), high = Math.min(time - 1, t + offset);
+      const row = base + t * channels;
+      for (let j = low; j <= high; j++) {
+        const w = window[t + offset - j], source = base + j * channels;
+        for (let c = 0; c < channels; c++) out[row + c] += w * spikes.data[source + c];
+      }
+    }
+  }
+  return { data: out, shape: [trials, time, channels] };
+}
+
+/**
+ * Mean over trials of each condition: a conditions x time x channels array, conditions in
+ * ascending id order (returned as `conditionIds`). With `trials`, only those trials count.
+ * NaN entries are skipped.
+ */
+export function conditionPSTH(
+  values: Array3,
+  conditions: Int32Array,
+  trials?: ArrayLike<number>,
+): { psth: Array3<Float64Array>; conditionIds: number[] } {
+  assertArray3(values, "values");
+  const [n, time, channels] = values.shape;
+  if (conditions.length !== n) {
+    throw new ArgumentError(
+      `conditions has ${conditions.length} entries but values have ${n} trials`,
+    );
+  }
+  const chosen = trials ? Array.from(trials) : Array.from({ length: n }, (_, i) => i);
+  const conditionIds = [...new Set(chosen.map((i) => conditions[i]))].sort((a, b) => a - b);
+  const slot = new Map(conditionIds.map((c, k) => [c, k]));
+  const stride = time * channels;
+  const sums = new Float64Array(conditionIds.length * stride);
+  const counts = new Float64Array(conditionIds.length * stride);
+  for (const i of chosen) {
+    const k = slot.get(conditions[i])!;
+    for (let j = 0; j < stride; j++) {
+      const v = values.data[i * stride + j];
+      if (!Number.isNaN(v)) (sums[k * stride + j] += v, counts[k * stride + j]++);
+    }
+  }
+  for (let j = 0; j < sums.length; j++) sums[j] = counts[j] > 0 ? sums[j] / counts[j] : NaN;
+  return { psth: { data: sums, shape: [conditionIds.length, time, channels] }, conditionIds };
+}
+
+/** Inputs of `psthR2`. */
+export interface PsthR2Options {
+  /** Predicted rates of the evaluation trials: trials x time x neurons. */
+  evalRates: Array3;
+  /** Condition id of each evaluation trial. */
+  conditions: Int32Array;
+  /** True PSTHs: one per condition in `conditionIds` order, conditions x time x neurons. */
+  truePsth: Array3;
+  /** Condition id of each `truePsth` row. Default: the sorted distinct `conditions`. */
+  conditionIds?: number[];
+}
+
+/**
+ * PSTH R² as the NLB reference computes it: the predicted PSTH of a condition is the mean
+ * of its evaluation trials' rates; predicted and true PSTHs are stacked over conditions x
+ * time, R² is computed per neuron and averaged uniformly over neurons.
+ */
+export function psthR2(options: PsthR2Options): number {
+  const { evalRates, conditions, truePsth } = options;
+  assertArray3(truePsth, "truePsth");
+  const predicted = conditionPSTH(evalRates, conditions);
+  const ids = options.conditionIds ?? predicted.conditionIds;
+  if (ids.length !== truePsth.shape[0]) {
+    throw new ArgumentError(
+      `truePsth has ${truePsth.shape[0]} conditions but ${ids.length} condition ids were given`,
+    );
+  }
+  const [, time, channels] = truePsth.shape;
+  if (time !== evalRates.shape[1] || channels !== evalRates.shape[2]) {
+    throw new ArgumentError(
+      `truePsth has ${time} bins x ${channels} neurons but evalRates have ${evalRates.shape[1]} x ${
+        evalRates.shape[2]
+      }`,
+    );
+  }
+  const stride = time * channels;
+  const slot = new Map(predicted.conditionIds.map((c, k) => [c, k]));
+  const rows = ids.length * time;
+  const yTrue = new Float64Array(rows * channels), yPred = new Float64Array(rows * channels);
+  ids.forEach((id, k) => {
+    const p = slot.get(id);
+    if (p === undefined) {
+      throw new ArgumentError(`condition ${id} of truePsth has no evaluation trial to predict it`);
+    }
+    yTrue.set(truePsth.data.subarray(k * stride, (k + 1) * stride), k * stride);
+    yPred.set(predicted.psth.data.subarray(p * stride, (p + 1) * stride), k * stride);
+  });
+  return r2Score({ data: yTrue, rows, cols: channels }, { data: yPred, rows, cols: channels });
+}
+
+/** Predicted rates (spikes per bin) for the trials of one split, in dataset order. */
+export interface RateSet {
+  /** Held-in neurons over the observed bins. */
+  heldin: Array3;
+  /** Held-out neurons over the observed bins. */
+  heldout: Array3;
+  /** Held-in neurons over the forward bins (for fp-bps). */
+  forwardHeldin?: Array3;
+  /** Held-out neurons over the forward bins (for fp-bps). */
+  forwardHeldout?: Array3;
+}
+
+/** Options of `evaluateNLB`. */
+export interface EvaluateNLBOptions {
+  /** The split that is scored. Default `"test"`. */
+  evalSplit?: Split;
+  /** The split the velocity decoder is fit on. Default `"train"`. */
+  trainSplit?: Split;
+  /** Grid-search the decoder's penalty (default true). */
+  gridSearch?: boolean;
+  /** Penalties searched. Default `logspace(-4, 0, 9)`. */
+  alphas?: readonly number[];
+  /** Cross-validation folds. Default 5. */
+  folds?: number;
+  /** Gaussian kernel s.d. for the true PSTHs, ms. Default 50 (the scaled MC_Maze value). */
+  psthKernelSdMs?: number;
+}
+
+/** Every NLB metric the data allows, and the settings that produced them. */
+export interface NLBRecord {
+  dataset: string;
+  evalSplit: Split;
+  trainSplit: Split;
+  evalTrials: number;
+  /** co-bps: held-out neurons, evaluation trials. */
+  coBps: number | null;
+  /** fp-bps: forward window, held-in and held-out neurons. */
+  fpBps: number | null;
+  /** vel R2: ridge decoding of behavior from all rates. */
+  velR2: number | null;
+  /** psth R2: predicted vs true condition-averaged rates. */
+  psthR2: number | null;
+  /** Settings used, as the benchmark reports them. */
+  settings: {
+    binMs: number;
+    behaviorLagMs: number;
+    gridSearch: boolean;
+    alphas: number[];
+    folds: number;
+    /** The penalty the decoder used. */
+    velR2Alpha: number | null;
+    psthKernelSdMs: number;
+  };
+  /** Why a metric is null, in words. */
+  notes: string[];
+}
+
+function checkRateSet(rates: RateSet, dataset: NeuralDataset, trials: number, split: string): void {
+  const expect = (a: Array3 | undefined, name: string, time: number, channels: number) => {
+    if (!a) return;
+    assertArray3(a, `${split} ${name}`);
+    const wanted = [trials, time, channels];
+    if (a.shape.some((n, k) => n !== wanted[k])) {
+      throw new ArgumentError(
+        `${split} ${name} rates have shape [${a.shape.join(", ")}]; expected [${
+          wanted.join(", ")
+        }] ` +
+          `(the ${split} split's trials x bins x neurons)`,
+      );
+    }
+  };
+  const [, time, nIn] = dataset.heldinSpikes.shape;
+  const nOut = dataset.heldoutSpikes.shape[2], forward = dataset.forwardHeldinSpikes.shape[1];
+  expect(rates.heldin, "heldin", time, nIn);
+  expect(rates.heldout, "heldout", time, nOut);
+  expect(rates.forwardHeldin, "forwardHeldin", forward, nIn);
+  expect(rates.forwardHeldout, "forwardHeldout", forward, nOut);
+}
+
+/**
+ * Score predicted rates with every NLB metric the data allows: co-bps (always), fp-bps
+ * (when forward rates are given and the dataset has forward bins), vel R2 (when train
+ * rates are given and the dataset has behavior) and psth R2 (true PSTHs from spikes of the
+ * train and eval trials, smoothed with the reference's Gaussian kernel).
+ *
+ * @example
+ * ```ts
+ * import { evaluateNLB } from "./nlb.ts";
+ * import { reachDataset } from "../data/synthetic/reach.ts";
+ * import { trialsInSplit, subsetTrials } from "../data/dataset.ts";
+ * const data = reachDataset({ trials: 200 });
+ * const truthOf = (split: "train" | "test") => {
+ *   const t = subsetTrials(data, trialsInSplit(data, split)).truth!;
+ *   return { heldin: t.heldinRates, heldout: t.heldoutRates,
+ *            forwardHeldin: t.forwardHeldinRates, forwardHeldout: t.forwardHeldoutRates };
+ * };
+ * const record = evaluateNLB(data, { train: truthOf("train"), eval: truthOf("test") });
+ * ```
+ */
+export function evaluateNLB(
+  dataset: NeuralDataset,
+  rates: { train?: RateSet; eval: RateSet },
+  options: EvaluateNLBOptions = {},
+): NLBRecord {
+  const evalSplit = options.evalSplit ?? "test", trainSplit = options.trainSplit ?? "train";
+  const gridSearch = options.gridSearch ?? true;
+  const alphas = [...(options.alphas ?? DEFAULT_ALPHAS)];
+  const folds = options.folds ?? 5;
+  const kernelSdMs = options.psthKernelSdMs ?? 50;
+  const evalTrials = trialsInSplit(dataset, evalSplit);
+  const trainTrials = trialsInSplit(dataset, trainSplit);
+  if (evalTrials.length === 0) {
+    throw new ArgumentError(`the "${evalSplit}" split has no trials to score`);
+  }
+  checkRateSet(rates.eval, dataset, evalTrials.length, evalSplit);
+  if (rates.train) checkRateSet(rates.train, dataset, trainTrials.length, trainSplit);
+  const notes: string[] = [];
+  const evalData = subsetTrials(dataset, evalTrials);
+
+  const coBpsValue = coBps(rates.eval.heldout, evalData.heldoutSpikes);
+
+  let fpBpsValue: number | null = null;
+  if (dataset.forwardHeldinSpikes.shape[1] === 0) {
+    notes.push("fp-bps: the dataset has no forward bins");
+  } else if (!rates.eval.forwardHeldin || !rates.eval.forwardHeldout) {
+    notes.push("fp-bps: no forward rates were given");
+  } else {
+    fpBpsValue = fpBps({
+      heldinRates: rates.eval.forwardHeldin,
+      heldoutRates: rates.eval.forwardHeldout,
+      heldinSpikes: evalData.forwardHeldinSpikes,
+      heldoutSpikes: evalData.forwardHeldoutSpikes,
+    });
+  }
+
+  let velR2Value: number | null = null, velR2Alpha: number | null = null;
+  if (dataset.behavior.shape[2] === 0) notes.push("vel R2: the dataset has no behavior");
+  else if (!rates.train) notes.push("vel R2: no train rates were given to fit the decoder");
+  else {
+    const result = velR2({
+      trainRates: concat3([rates.train.heldin, rates.train.heldout], 2),
+      trainBehavior: subsetTrials(dataset, trainTrials).behavior,
+      evalRates: concat3([rates.eval.heldin, rates.eval.heldout], 2),
+      evalBehavior: evalData.behavior,
+      gridSearch,
+      alphas,
+      folds,
+    });
+    velR2Value = result.r2;
+    velR2Alpha = result.alpha;
+  }
+
+  // True PSTHs from smoothed spikes of every train and eval trial of each condition.
+  // Smoothing is linear and every trial has the same edges, so the mean of smoothed trials
+  // equals the smoothed mean: average first, then smooth (conditions, not trials, of work).
+  const psthTrials = [...new Set([...trainTrials, ...evalTrials])].sort((a, b) => a - b);
+  const spikes = concat3([dataset.heldinSpikes, dataset.heldoutSpikes], 2);
+  const averaged = conditionPSTH(spikes, dataset.condition, psthTrials);
+  const truth = {
+    psth: smoothSpikes(averaged.psth, kernelSdMs, dataset.binMs),
+    conditionIds: averaged.conditionIds,
+  };
+  const evalConditions = new Set(evalTrials.map((i) => dataset.condition[i]));
+  const keep = truth.conditionIds.map((c, k) => [c, k]).filter(([c]) => evalConditions.has(c));
+  const stride = spikes.shape[1] * spikes.shape[2];
+  const truePsth = new Float64Array(keep.length * stride);
+  keep.forEach(([, k], row) =>
+    truePsth.set(truth.psth.data.subarray(k * stride, (k + 1) * stride), row * stride)
+  );
+  const psthR2Value = psthR2({
+    evalRates: concat3([rates.eval.heldin, rates.eval.heldout], 2),
+    conditions: evalData.condition,
+    truePsth: { data: truePsth, shape: [keep.length, spikes.shape[1], spikes.shape[2]] },
+    conditionIds: keep.map(([c]) => c),
+  });
+
+  return {
+    dataset: dataset.name,
+    evalSplit,
+    trainSplit,
+    evalTrials: evalTrials.length,
+    coBps: coBpsValue,
+    fpBps: fpBpsValue,
+    velR2: velR2Value,
+    psthR2: psthR2Value,
+    settings: {
+      binMs: dataset.binMs,
+      behaviorLagMs: dataset.behaviorLagMs,
+      gridSearch,
+      alphas,
+      folds,
+      velR2Alpha,
+      psthKernelSdMs: kernelSdMs,
+    },
+    notes,
+  };
+}
