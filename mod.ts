@@ -68,14 +68,45 @@ export { REACH_DEFAULTS, reachDataset, type ReachOptions } from "./lib/data/synt
 export { LORENZ_DEFAULTS, lorenzDataset, type LorenzOptions } from "./lib/data/synthetic/lorenz.ts";
 export type { SplitFractions } from "./lib/data/synthetic/population.ts";
 
-// Regression
+// Neural Latents Benchmark metrics
+export {
+  bitsPerSpike,
+  coBps,
+  conditionPSTH,
+  DEFAULT_ALPHAS,
+  evaluateNLB,
+  type EvaluateNLBOptions,
+  fpBps,
+  gaussianWindow,
+  type NLBRecord,
+  poissonNLL,
+  psthR2,
+  type PsthR2Options,
+  type RateSet,
+  smoothSpikes,
+  velR2,
+  type VelR2Options,
+  type VelR2Result,
+} from "./lib/metrics/nlb.ts";
+
+// Regression and classification
 export {
   fitRidge,
+  fitRidgeCV,
+  kFoldBounds,
   type Matrix,
   predictRidge,
   r2PerTarget,
   r2Score,
+  type RidgeCVResult,
   type RidgeModel,
   solveSPD,
   trialsAsRows,
 } from "./lib/metrics/regression.ts";
+export {
+  accuracy,
+  balancedAccuracy,
+  type ConfusionMatrix,
+  confusionMatrix,
+  macroF1,
+} from "./lib/metrics/classification.ts";

@@ -145,10 +145,14 @@ function decodingRows(rates: Array3, behavior: Array3, what: string): { x: Matri
     }
   }
   if (keep.length === 0) throw new ArgumentError(`${what} behavior is NaN in every bin`);
-  const x = new Float64Array(keep.length * p), y = new Float64Array(keep.length * q);
+  if (keep.length === rows) { // nothing to drop: use the arrays as they are, no copy
+    return { x: { data: rates.data, rows, cols: p }, y: { data: behavior.data, rows, cols: q } };
+  }
+  const x = new (rates.data.constructor as Float32ArrayConstructor)(keep.length * p);
+  const y = new Float64Array(keep.length * q);
   keep.forEach((r, i) => {
-    for (let j = 0; j < p; j++) x[i * p + j] = rates.data[r * p + j];
-    for (let k = 0; k < q; k++) y[i * q + k] = behavior.data[r * q + k];
+    x.set(rates.data.subarray(r * p, (r + 1) * p), i * p);
+    y.set(behavior.data.subarray(r * q, (r + 1) * q), i * q);
   });
   return { x: { data: x, rows: keep.length, cols: p }, y: { data: y, rows: keep.length, cols: q } };
 }
