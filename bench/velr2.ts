@@ -46,7 +46,7 @@ console.log(
 async function reference() {
   const python = await findPython();
   if (!python) return null;
-  const dir = await Deno.makeTempDir({ prefix: "blend-velr2-" });
+  const dir = await Deno.makeTempDir({ dir: "out", prefix: "velr2-inputs-" });
   try {
     const files: Record<string, string> = {};
     for (const [name, array] of Object.entries(inputs)) {

@@ -3,6 +3,14 @@
  * dynamical models (as in the LFADS paper), with behavior added as a noisy linear
  * readout of a subset of the latents, so behavior-relevant and behavior-irrelevant
  * latents are known exactly.
+ *
+ * The system is `dx/dt = σ(y − x)`, `dy/dt = x(ρ − z) − y`, `dz/dt = xy − βz` with
+ * σ = 10, ρ = 28, β = 8/3, integrated by classical Runge–Kutta (at least 4 steps per bin,
+ * none longer than 0.0025). Conditions are states 0.37 time units apart along one long
+ * trajectory that first settles onto the attractor; each trial starts at its condition's
+ * state plus Gaussian jitter and follows the flow. Spikes are Poisson with log-linear
+ * tuning to the standardized x, y, z; baselines are calibrated on the simulated latents,
+ * so every neuron's mean rate is its target in `rateRangeHz`.
  * @module
  */
 
@@ -11,7 +19,7 @@ import { deriveSeed, Random } from "../../random.ts";
 import type { NeuralDataset } from "../dataset.ts";
 import {
   assembleDataset,
-  baselinesForRates,
+  calibratedBaselines,
   channelNames,
   checkInteger,
   checkNumber,
@@ -35,7 +43,7 @@ export interface LorenzOptions {
   forwardBins?: number;
   /** Bin width, ms. Default 10. */
   binMs?: number;
-  /** Lorenz time advanced per bin. Default 0.01. */
+  /** Lorenz time advanced per bin (RK4 steps of at most 0.0025). Default 0.01. */
   dt?: number;
   /** Initial-state clusters (conditions). Default 20. */
   conditions?: number;
@@ -43,7 +51,7 @@ export interface LorenzOptions {
   noise?: number;
   /** Log-rate modulation (s.d. of the latent drive). Default 1. */
   modulation?: number;
-  /** Range of mean firing rates, Hz. Default [5, 30]. */
+  /** Range of neurons' mean firing rates (over all bins), Hz. Default [5, 30]. */
   rateRangeHz?: [number, number];
   /** Which latents (0 = x, 1 = y, 2 = z) behavior reads out. Default [0, 1]. */
   behaviorLatents?: number[];
@@ -78,20 +86,51 @@ export const LORENZ_DEFAULTS: Required<LorenzOptions> = {
 };
 
 const SIGMA = 10, RHO = 28, BETA = 8 / 3;
-const SUBSTEPS = 4; // RK4 steps per bin
+const SUBSTEPS = 4; // fewest RK4 steps per bin
+const MAX_STEP = 0.0025; // longest RK4 step, Lorenz time units
+const BURN_IN = 5; // Lorenz time from the random start to the first condition
+const CONDITION_SPACING = 0.37; // Lorenz time between consecutive conditions
 
-function lorenzDerivative(s: number[]): number[] {
-  const [x, y, z] = s;
-  return [SIGMA * (y - x), x * (RHO - z) - y, x * y - BETA * z];
+/** Advance the state held in `s[0..2]` by `steps` RK4 steps of size `h`, in place. */
+function integrate(s: Float64Array, h: number, steps: number): void {
+  let x = s[0], y = s[1], z = s[2];
+  const half = h / 2, sixth = h / 6;
+  for (let i = 0; i < steps; i++) {
+    const k1x = SIGMA * (y - x), k1y = x * (RHO - z) - y, k1z = x * y - BETA * z;
+    let ax = x + half * k1x, ay = y + half * k1y, az = z + half * k1z;
+    const k2x = SIGMA * (ay - ax), k2y = ax * (RHO - az) - ay, k2z = ax * ay - BETA * az;
+    ax = x + half * k2x;
+    ay = y + half * k2y;
+    az = z + half * k2z;
+    const k3x = SIGMA * (ay - ax), k3y = ax * (RHO - az) - ay, k3z = ax * ay - BETA * az;
+    ax = x + h * k3x;
+    ay = y + h * k3y;
+    az = z + h * k3z;
+    const k4x = SIGMA * (ay - ax), k4y = ax * (RHO - az) - ay, k4z = ax * ay - BETA * az;
+    x += sixth * (k1x + 2 * k2x + 2 * k3x + k4x);
+    y += sixth * (k1y + 2 * k2y + 2 * k3y + k4y);
+    z += sixth * (k1z + 2 * k2z + 2 * k3z + k4z);
+  }
+  s[0] = x;
+  s[1] = y;
+  s[2] = z;
 }
 
-/** Advance a Lorenz state by `h` with one classical Runge–Kutta step. */
+/**
+ * Advance a Lorenz state `[x, y, z]` (σ = 10, ρ = 28, β = 8/3) by time `h` with one
+ * classical Runge–Kutta step; returns the new state.
+ *
+ * @example
+ * ```ts
+ * import { rk4Step } from "./lorenz.ts";
+ * let state = [1, 1, 20];
+ * for (let i = 0; i < 100; i++) state = rk4Step(state, 0.0025); // 0.25 time units
+ * ```
+ */
 export function rk4Step(state: number[], h: number): number[] {
-  const k1 = lorenzDerivative(state);
-  const k2 = lorenzDerivative(state.map((v, i) => v + h / 2 * k1[i]));
-  const k3 = lorenzDerivative(state.map((v, i) => v + h / 2 * k2[i]));
-  const k4 = lorenzDerivative(state.map((v, i) => v + h * k3[i]));
-  return state.map((v, i) => v + h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]));
+  const s = Float64Array.from(state);
+  integrate(s, h, 1);
+  return Array.from(s);
 }
 
 /**
@@ -118,6 +157,9 @@ export function lorenzDataset(options: LorenzOptions = {}): NeuralDataset {
   checkInteger(o.conditions, "conditions", 1);
   checkNumber(o.noise, "noise", 0, 100);
   checkNumber(o.modulation, "modulation", 0, 5);
+  if (!Array.isArray(o.rateRangeHz) || o.rateRangeHz.length !== 2) {
+    throw new ArgumentError(`rateRangeHz must be [minHz, maxHz], got ${o.rateRangeHz}`);
+  }
   checkNumber(o.rateRangeHz[0], "rateRangeHz[0]", 0.01, 1000);
   checkNumber(o.rateRangeHz[1], "rateRangeHz[1]", o.rateRangeHz[0], 1000);
   checkInteger(o.behaviorDims, "behaviorDims", 1);
@@ -137,19 +179,21 @@ export function lorenzDataset(options: LorenzOptions = {}): NeuralDataset {
   const stream = (label: string) => new Random(deriveSeed(o.seed, label));
   const conditionRng = stream("conditions");
   const trialRng = stream("trials");
-  const h = o.dt / SUBSTEPS;
+  const substeps = Math.max(SUBSTEPS, Math.ceil(o.dt / MAX_STEP - 1e-9));
+  const h = o.dt / substeps;
+  const stepsFor = (time: number) => Math.round(time / h);
 
   // Conditions: points along one long trajectory on the attractor, after a burn-in.
-  let state = [
+  const state = Float64Array.of(
     conditionRng.normal(0, 5),
     conditionRng.normal(0, 5),
     25 + conditionRng.normal(0, 5),
-  ];
-  for (let i = 0; i < 500 * SUBSTEPS; i++) state = rk4Step(state, h);
-  const starts: number[][] = [];
+  );
+  integrate(state, h, stepsFor(BURN_IN));
+  const starts: Float64Array[] = [];
   for (let c = 0; c < o.conditions; c++) {
-    for (let i = 0; i < 37 * SUBSTEPS; i++) state = rk4Step(state, h); // decorrelate
-    starts.push(state);
+    integrate(state, h, stepsFor(CONDITION_SPACING));
+    starts.push(state.slice());
   }
 
   const condition = new Int32Array(o.trials);
@@ -158,11 +202,13 @@ export function lorenzDataset(options: LorenzOptions = {}): NeuralDataset {
 
   const totalBins = o.bins + o.forwardBins;
   const latents = new Float64Array(o.trials * totalBins * 3);
+  const s = new Float64Array(3);
   for (let i = 0; i < o.trials; i++) {
-    let s = starts[condition[i]].map((v) => v + trialRng.normal(0, o.noise));
+    const start = starts[condition[i]];
+    for (let k = 0; k < 3; k++) s[k] = start[k] + trialRng.normal(0, o.noise);
     for (let t = 0; t < totalBins; t++) {
       latents.set(s, (i * totalBins + t) * 3);
-      for (let k = 0; k < SUBSTEPS; k++) s = rk4Step(s, h);
+      integrate(s, h, substeps);
     }
   }
   standardizeLatents(latents, 3);
@@ -198,7 +244,7 @@ export function lorenzDataset(options: LorenzOptions = {}): NeuralDataset {
     latents: [0, 1, 2],
     gain: o.modulation,
   }]);
-  const baselines = baselinesForRates(tuningRng, loadings, 3, o.rateRangeHz, o.binMs);
+  const baselines = calibratedBaselines(tuningRng, loadings, latents, 3, o.rateRangeHz, o.binMs);
 
   return assembleDataset({
     name: `lorenz(seed=${o.seed})`,

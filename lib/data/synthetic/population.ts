@@ -74,24 +74,37 @@ export function standardizeLatents(latents: Float64Array, latentDim: number): vo
 }
 
 /**
- * Per-neuron log baseline so that the mean rate lands near a target drawn log-uniformly
- * in [minHz, maxHz]: for unit-variance latents, E[exp(c·z)] ≈ exp(|c|² / 2).
+ * Per-neuron log baseline (log spikes per bin) so that each neuron's mean rate over the
+ * simulated latents equals a target drawn log-uniformly in `rateRangeHz`. The mean is
+ * measured on the latents themselves (up to `maxRows` evenly spaced rows), because a
+ * Gaussian approximation misses badly for non-Gaussian latents such as Lorenz's bimodal
+ * x and y.
  */
-export function baselinesForRates(
+export function calibratedBaselines(
   rng: Random,
   loadings: Float64Array,
+  latents: Float64Array,
   latentDim: number,
   rateRangeHz: [number, number],
   binMs: number,
+  maxRows = 20000,
 ): Float64Array {
   const neurons = loadings.length / latentDim;
+  const rows = latents.length / latentDim;
+  const stride = Math.max(1, Math.floor(rows / maxRows));
   const [low, high] = rateRangeHz;
   const out = new Float64Array(neurons);
   for (let n = 0; n < neurons; n++) {
     const targetHz = Math.exp(rng.uniformRange(Math.log(low), Math.log(high)));
-    let variance = 0;
-    for (let k = 0; k < latentDim; k++) variance += loadings[n * latentDim + k] ** 2;
-    out[n] = Math.log(targetHz * binMs / 1000) - variance / 2;
+    let sum = 0, count = 0;
+    for (let r = 0; r < rows; r += stride, count++) {
+      let drive = 0;
+      for (let k = 0; k < latentDim; k++) {
+        drive += loadings[n * latentDim + k] * latents[r * latentDim + k];
+      }
+      sum += Math.exp(drive);
+    }
+    out[n] = Math.log(targetHz * binMs / 1000) - Math.log(sum / count);
   }
   return out;
 }

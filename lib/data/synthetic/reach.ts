@@ -22,7 +22,7 @@ import { deriveSeed, Random } from "../../random.ts";
 import type { NeuralDataset } from "../dataset.ts";
 import {
   assembleDataset,
-  baselinesForRates,
+  calibratedBaselines,
   checkInteger,
   checkNumber,
   randomLoadings,
@@ -244,7 +244,7 @@ export function reachDataset(options: ReachOptions = {}): NeuralDataset {
     { latents: [0, 1], gain: behaviorGain },
     { latents: otherLatents, gain: otherGain },
   ]);
-  const baselines = baselinesForRates(tuningRng, loadings, L, o.rateRangeHz, o.binMs);
+  const baselines = calibratedBaselines(tuningRng, loadings, latents, L, o.rateRangeHz, o.binMs);
 
   return assembleDataset({
     name: `reach(behaviorExpression=${o.behaviorExpression}, seed=${o.seed})`,
