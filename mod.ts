@@ -84,6 +84,7 @@ export {
   type PsthR2Options,
   type RateSet,
   smoothSpikes,
+  truthRates,
   velR2,
   type VelR2Options,
   type VelR2Result,

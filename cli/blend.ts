@@ -6,16 +6,10 @@
 import { parseArgs } from "node:util";
 import { initBackend } from "../lib/backend.ts";
 import { concat3, selectTrials } from "../lib/array.ts";
-import {
-  type NeuralDataset,
-  type Split,
-  subsetTrials,
-  summarizeDataset,
-  trialsInSplit,
-} from "../lib/data/dataset.ts";
+import { type NeuralDataset, summarizeDataset, trialsInSplit } from "../lib/data/dataset.ts";
 import { reachDataset } from "../lib/data/synthetic/reach.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
-import { evaluateNLB, type RateSet, velR2 } from "../lib/metrics/nlb.ts";
+import { evaluateNLB, truthRates, velR2 } from "../lib/metrics/nlb.ts";
 import type { Array3 } from "../lib/array.ts";
 
 const HELP = `blend: neural population dynamics with behavior as a guide
@@ -54,17 +48,6 @@ function decodeBehaviorR2(dataset: NeuralDataset, features: Array3): number {
     evalRates: selectTrials(features, test),
     evalBehavior: selectTrials(dataset.behavior, test),
   }).r2;
-}
-
-/** The true rates of one split's trials, as predictions for `evaluateNLB`. */
-function truthRates(dataset: NeuralDataset, split: Split): RateSet {
-  const truth = subsetTrials(dataset, trialsInSplit(dataset, split)).truth!;
-  return {
-    heldin: truth.heldinRates,
-    heldout: truth.heldoutRates,
-    forwardHeldin: truth.forwardHeldinRates,
-    forwardHeldout: truth.forwardHeldoutRates,
-  };
 }
 
 async function demo(args: string[]): Promise<void> {

@@ -379,6 +379,23 @@ export interface RateSet {
   forwardHeldout?: Array3;
 }
 
+/**
+ * The true rates of one split's trials as a `RateSet` (synthetic data only): the ceiling
+ * any model's predictions can reach, and a reference to score against.
+ */
+export function truthRates(dataset: NeuralDataset, split: Split): RateSet {
+  if (!dataset.truth) {
+    throw new ArgumentError(`dataset "${dataset.name}" has no truth (only synthetic data has)`);
+  }
+  const truth = subsetTrials(dataset, trialsInSplit(dataset, split)).truth!;
+  return {
+    heldin: truth.heldinRates,
+    heldout: truth.heldoutRates,
+    forwardHeldin: truth.forwardHeldinRates,
+    forwardHeldout: truth.forwardHeldoutRates,
+  };
+}
+
 /** Options of `evaluateNLB`. */
 export interface EvaluateNLBOptions {
   /** The split that is scored. Default `"test"`. */
@@ -454,16 +471,13 @@ function checkRateSet(rates: RateSet, dataset: NeuralDataset, trials: number, sp
  *
  * @example
  * ```ts
- * import { evaluateNLB } from "./nlb.ts";
+ * import { evaluateNLB, truthRates } from "./nlb.ts";
  * import { reachDataset } from "../data/synthetic/reach.ts";
- * import { trialsInSplit, subsetTrials } from "../data/dataset.ts";
  * const data = reachDataset({ trials: 200 });
- * const truthOf = (split: "train" | "test") => {
- *   const t = subsetTrials(data, trialsInSplit(data, split)).truth!;
- *   return { heldin: t.heldinRates, heldout: t.heldoutRates,
- *            forwardHeldin: t.forwardHeldinRates, forwardHeldout: t.forwardHeldoutRates };
- * };
- * const record = evaluateNLB(data, { train: truthOf("train"), eval: truthOf("test") });
+ * const record = evaluateNLB(data, {
+ *   train: truthRates(data, "train"),
+ *   eval: truthRates(data, "test"),
+ * });
  * ```
  */
 export function evaluateNLB(

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { decodeR2, trueRates } from "./decoding.ts";
 import { type Array3, channelMeans, concat3, sliceTime } from "../../../lib/array.ts";
 import { type NeuralDataset, trialsInSplit, validateDataset } from "../../../lib/data/dataset.ts";
 import {
@@ -17,24 +18,6 @@ import {
 } from "../../../lib/metrics/regression.ts";
 
 const SMALL = { trials: 120, heldinNeurons: 20, heldoutNeurons: 6, bins: 60, forwardBins: 10 };
-
-/** Test R2 of a ridge decoder of behavior from `features`, fit on train trials. */
-function decodeR2(dataset: NeuralDataset, features: Array3): number {
-  const train = trialsInSplit(dataset, "train"), test = trialsInSplit(dataset, "test");
-  const model = fitRidge(
-    trialsAsRows(features, train),
-    trialsAsRows(dataset.behavior, train),
-    1e-2,
-  );
-  return r2Score(
-    trialsAsRows(dataset.behavior, test),
-    predictRidge(model, trialsAsRows(features, test)),
-  );
-}
-
-function trueRates(d: NeuralDataset): Array3 {
-  return concat3([d.truth!.heldinRates, d.truth!.heldoutRates], 2);
-}
 
 /** In-sample R2 of a least-squares fit of behavior on `features` (all trials). */
 function explainedBy(d: NeuralDataset, features: Array3): number {

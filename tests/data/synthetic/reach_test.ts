@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { type Array3, channelMeans, concat3 } from "../../../lib/array.ts";
+import { decodeR2, trueRates } from "./decoding.ts";
+import { channelMeans, concat3 } from "../../../lib/array.ts";
 import { type NeuralDataset, trialsInSplit, validateDataset } from "../../../lib/data/dataset.ts";
 import { REACH_DEFAULTS, reachDataset } from "../../../lib/data/synthetic/reach.ts";
 import { ArgumentError } from "../../../lib/errors.ts";
-import { fitRidge, predictRidge, r2Score, trialsAsRows } from "../../../lib/metrics/regression.ts";
 
 const SMALL = {
   trials: 240,
@@ -13,24 +13,6 @@ const SMALL = {
   forwardBins: 10,
   moveOnsetBin: 30,
 };
-
-/** Test R2 of a ridge decoder of behavior from `features`, fit on train trials. */
-function decodeR2(dataset: NeuralDataset, features: Array3): number {
-  const train = trialsInSplit(dataset, "train"), test = trialsInSplit(dataset, "test");
-  const model = fitRidge(
-    trialsAsRows(features, train),
-    trialsAsRows(dataset.behavior, train),
-    1e-2,
-  );
-  return r2Score(
-    trialsAsRows(dataset.behavior, test),
-    predictRidge(model, trialsAsRows(features, test)),
-  );
-}
-
-function trueRates(d: NeuralDataset): Array3 {
-  return concat3([d.truth!.heldinRates, d.truth!.heldoutRates], 2);
-}
 
 Deno.test("reachDataset is valid and has the asked-for shapes", () => {
   const d = reachDataset({ ...SMALL, seed: 3 });
