@@ -233,17 +233,20 @@ const NO_SEARCH_ALPHA = 1e-2;
 
 /**
  * The Gaussian smoothing window of the NLB reference: standard deviation
- * `round(sdMs / binMs)` bins, `6 x sd` bins long (scipy's symmetric `gaussian`),
+ * `round(sdMs / binMs)` bins (halves to even, as Python), `6 x sd` bins long (scipy's symmetric `gaussian`),
  * normalized to sum 1.
  */
 export function gaussianWindow(sdMs: number, binMs: number): Float64Array {
   if (!(sdMs > 0) || !(binMs > 0)) {
     throw new ArgumentError(`kernel sd and bin width must be > 0 ms, got sd ${sdMs}, bin ${binMs}`);
   }
-  const sd = Math.round(sdMs / binMs);
+  // Python's round() (the reference's), which takes exact halves to the even neighbour.
+  const ratio = sdMs / binMs;
+  const floor = Math.floor(ratio);
+  const sd = ratio - floor === 0.5 ? (floor % 2 === 0 ? floor : floor + 1) : Math.round(ratio);
   if (sd < 1) {
     throw new ArgumentError(
-      `kernel sd ${sdMs} ms rounds to ${sd} bins of ${binMs} ms; use an sd of at least half a bin`,
+      `kernel sd ${sdMs} ms rounds to ${sd} bins of ${binMs} ms; use an sd above half a bin`,
     );
   }
   const length = 6 * sd;
