@@ -109,5 +109,6 @@ export {
   balancedAccuracy,
   type ConfusionMatrix,
   confusionMatrix,
+  type Labels,
   macroF1,
 } from "./lib/metrics/classification.ts";

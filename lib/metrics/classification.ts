@@ -6,7 +6,8 @@
 
 import { ArgumentError } from "../errors.ts";
 
-type Labels = ArrayLike<number>;
+/** Integer class labels, one per sample. */
+export type Labels = ArrayLike<number>;
 
 function checkLabels(yTrue: Labels, yPred: Labels): void {
   if (yTrue.length !== yPred.length) {

@@ -185,8 +185,9 @@ export interface VelR2Result {
   alpha: number;
   /** Mean cross-validated R² per searched penalty (empty without grid search). */
   cvScores: Float64Array;
-  /** Rows used for fitting and for scoring (after dropping NaN behavior). */
+  /** Rows used for fitting (after dropping NaN behavior). */
   trainRows: number;
+  /** Rows used for scoring (after dropping NaN behavior). */
   evalRows: number;
 }
 
@@ -417,9 +418,13 @@ export interface EvaluateNLBOptions {
 
 /** Every NLB metric the data allows, and the settings that produced them. */
 export interface NLBRecord {
+  /** The dataset's name. */
   dataset: string;
+  /** The split that was scored. */
   evalSplit: Split;
+  /** The split the decoder was fit on. */
   trainSplit: Split;
+  /** Number of scored trials. */
   evalTrials: number;
   /** co-bps: held-out neurons, evaluation trials. */
   coBps: number | null;

@@ -325,11 +325,13 @@ export interface RidgeCVResult {
   model: RidgeModel;
   /** The chosen penalty: the first with the highest mean validation R². */
   alpha: number;
+  /** The penalties searched, in order. */
   alphas: number[];
   /** Mean validation R² (uniform over targets) per penalty. */
   meanScores: Float64Array;
   /** Validation R² per fold (rows) and penalty (columns). */
   foldScores: Float64Array[];
+  /** The folds' `[start, end)` row ranges. */
   folds: [number, number][];
 }
 
