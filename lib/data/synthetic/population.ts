@@ -87,7 +87,7 @@ export function calibratedBaselines(
   latentDim: number,
   rateRangeHz: [number, number],
   binMs: number,
-  maxRows = 20000,
+  maxRows = 5000,
 ): Float64Array {
   const neurons = loadings.length / latentDim;
   const rows = latents.length / latentDim;
