@@ -11,6 +11,7 @@
 
 import { tf, tfWasm } from "./deps.ts";
 import { BackendError } from "./errors.ts";
+import { installWasmMatMul, uninstallWasmMatMul } from "./kernels/wasm_matmul.ts";
 
 /** The backends blend can run on. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
@@ -43,12 +44,37 @@ export interface BackendInfo {
   /** The WebGPU adapter, or null when none could be found. */
   adapter: AdapterInfo | null;
   /** wasm features (SIMD, threads); null until the wasm backend has been started. */
-  wasm: { simd: boolean; multithread: boolean; threads: number } | null;
+  wasm: {
+    simd: boolean;
+    multithread: boolean;
+    threads: number;
+    /** `fast`: blend's matrix-product kernel; `naive`: tfjs's own (BLEND_WASM_MATMUL=naive). */
+    matMul: "fast" | "naive";
+  } | null;
   /** tfjs version. */
   tfjs: string;
 }
 
 let current: BackendInfo | null = null;
+
+/**
+ * Use blend's faster matrix-product kernel on wasm unless `BLEND_WASM_MATMUL=naive` asks
+ * for tfjs's own (to compare the two).
+ */
+function chooseWasmMatMul(): "fast" | "naive" {
+  let choice = "fast";
+  try {
+    choice = Deno.env.get("BLEND_WASM_MATMUL") ?? "fast";
+  } catch {
+    // No env permission: the default.
+  }
+  if (choice !== "fast" && choice !== "naive") {
+    throw new BackendError(`BLEND_WASM_MATMUL must be "fast" or "naive", got "${choice}"`);
+  }
+  if (choice === "fast") installWasmMatMul();
+  else uninstallWasmMatMul();
+  return choice;
+}
 
 // tfjs's cpu backend prints an advert for tfjs-node on its first write when it believes it
 // runs in Node (Deno's npm layer looks like Node). It is not useful advice here.
@@ -113,7 +139,7 @@ function checkName(name: string, source: string): BackendName {
   return name as BackendName;
 }
 
-async function wasmFeatures(): Promise<BackendInfo["wasm"]> {
+async function wasmFeatures(): Promise<Omit<NonNullable<BackendInfo["wasm"]>, "matMul">> {
   return {
     simd: Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")),
     multithread: Boolean(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")),
@@ -205,12 +231,15 @@ export async function initBackend(prefer?: BackendName | "auto"): Promise<Backen
 
   silenceCpuBanner(); // tfjs may fall back to cpu internally whichever backend runs
   const backend = tf.getBackend() as BackendName;
+  const matMul = backend === "wasm" ? chooseWasmMatMul() : null;
   current = {
     backend,
     chosenBy,
     reason,
     adapter,
-    wasm: backend === "wasm" || current?.wasm ? await wasmFeatures() : null,
+    wasm: backend === "wasm" || current?.wasm
+      ? { ...(await wasmFeatures()), matMul: matMul ?? current?.wasm?.matMul ?? "fast" }
+      : null,
     tfjs: tf.version.tfjs,
   };
   return backendInfo();

@@ -33,3 +33,9 @@ export function describe(value: unknown): string {
   if (typeof value === "object") return "an object";
   return String(value);
 }
+
+/** A checkpoint on disk is missing, corrupt, or does not fit the model it is loaded into. */
+export class CheckpointError extends BlendError {}
+
+/** Training cannot go on (for example the loss became NaN or infinite). */
+export class TrainingError extends BlendError {}

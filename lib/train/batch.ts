@@ -1,0 +1,202 @@
+/**
+ * From a `NeuralDataset` to what a model trains on: held-in inputs, the targets over every
+ * output neuron and bin, and for a teacher the privileged signal (behavior z-scored with
+ * train-split statistics, or the condition as a one-hot).
+ * @module
+ */
+
+import { type NeuralDataset, type Split, trialsInSplit } from "../data/dataset.ts";
+import { ArgumentError } from "../errors.ts";
+import { meanStd } from "../math.ts";
+import type { DataShape, ModelConfig, PrivilegedSpec } from "../models/model.ts";
+
+/** The data shape of a dataset, for building a model that fits it. */
+export function dataShape(dataset: NeuralDataset): DataShape {
+  return {
+    heldinNeurons: dataset.heldinSpikes.shape[2],
+    heldoutNeurons: dataset.heldoutSpikes.shape[2],
+    bins: dataset.heldinSpikes.shape[1],
+    forwardBins: dataset.forwardHeldinSpikes.shape[1],
+  };
+}
+
+/** Throw a clear error when a model's data shape is not the dataset's. */
+export function checkModelFitsData(config: ModelConfig, dataset: NeuralDataset): void {
+  const shape = dataShape(dataset);
+  for (const key of Object.keys(shape) as (keyof DataShape)[]) {
+    if (config[key] !== shape[key]) {
+      throw new ArgumentError(
+        `the model was built for ${key} = ${config[key]} but dataset "${dataset.name}" has ${
+          shape[key]
+        }`,
+      );
+    }
+  }
+  const p = config.privileged;
+  if (p?.kind === "behavior") {
+    const names = dataset.behaviorNames.join(", ");
+    if (names !== p.names.join(", ")) {
+      throw new ArgumentError(
+        `the teacher takes behavior [${
+          p.names.join(", ")
+        }] but dataset "${dataset.name}" has [${names}]`,
+      );
+    }
+  }
+}
+
+/**
+ * Describe a teacher's privileged input for a dataset: `behavior` (z-scored with the mean
+ * and s.d. of the `fitOn` split, so no other split's statistics leak in) or `condition`
+ * (one-hot over the dataset's condition ids).
+ */
+export function privilegedSpec(
+  dataset: NeuralDataset,
+  kind: "behavior" | "condition",
+  fitOn: Split = "train",
+): PrivilegedSpec {
+  if (kind === "condition") {
+    return { kind, conditions: [...new Set(dataset.condition)].sort((a, b) => a - b) };
+  }
+  const [, bins, dims] = dataset.behavior.shape;
+  if (dims === 0) throw new ArgumentError(`dataset "${dataset.name}" has no behavior to privilege`);
+  const trials = trialsInSplit(dataset, fitOn);
+  const mean: number[] = [], std: number[] = [];
+  const column = new Float64Array(trials.length * bins);
+  for (let k = 0; k < dims; k++) {
+    let n = 0;
+    for (const i of trials) {
+      for (let t = 0; t < bins; t++) column[n++] = dataset.behavior.data[(i * bins + t) * dims + k];
+    }
+    const stats = meanStd(column.subarray(0, n));
+    if (stats.count === 0) {
+      throw new ArgumentError(
+        `behavior "${
+          dataset.behaviorNames[k]
+        }" is NaN on every ${fitOn} trial; it cannot be z-scored`,
+      );
+    }
+    mean.push(stats.mean);
+    std.push(stats.std > 0 ? stats.std : 1);
+  }
+  return { kind, names: [...dataset.behaviorNames], mean, std };
+}
+
+/** Width of a privileged input. */
+export function privilegedWidth(spec: PrivilegedSpec): number {
+  return spec.kind === "behavior" ? spec.names.length : spec.conditions.length;
+}
+
+/** The privileged signal of some trials: trials x bins x width, NaN behavior -> 0. */
+export function privilegedSignal(
+  dataset: NeuralDataset,
+  trials: readonly number[],
+  spec: PrivilegedSpec,
+): Float32Array {
+  const bins = dataset.heldinSpikes.shape[1];
+  const width = privilegedWidth(spec);
+  const out = new Float32Array(trials.length * bins * width);
+  if (spec.kind === "behavior") {
+    const dims = dataset.behavior.shape[2], source = dataset.behavior.data;
+    trials.forEach((trial, b) => {
+      for (let t = 0; t < bins; t++) {
+        for (let k = 0; k < dims; k++) {
+          const v = (source[(trial * bins + t) * dims + k] - spec.mean[k]) / spec.std[k];
+          out[(b * bins + t) * width + k] = Number.isNaN(v) ? 0 : v;
+        }
+      }
+    });
+  } else {
+    const column = new Map(spec.conditions.map((c, k) => [c, k]));
+    trials.forEach((trial, b) => {
+      const k = column.get(dataset.condition[trial]);
+      if (k === undefined) {
+        throw new ArgumentError(
+          `trial ${trial} has condition ${dataset.condition[trial]}, which the teacher never saw ` +
+            `(it knows ${spec.conditions.length} conditions)`,
+        );
+      }
+      for (let t = 0; t < bins; t++) out[(b * bins + t) * width + k] = 1;
+    });
+  }
+  return out;
+}
+
+/** One minibatch in flat float32 arrays. */
+export interface Batch {
+  /** Dataset trial indices, in batch order. */
+  trials: number[];
+  /** Held-in spikes: batch x bins x heldin. */
+  heldin: Float32Array;
+  /**
+   * Every count the model predicts: batch x (bins + forward) x (heldin + heldout), held-in
+   * neurons first, observed bins first.
+   */
+  targets: Float32Array;
+  /** The teacher's privileged input, batch x bins x width (teachers only). */
+  privileged?: Float32Array;
+}
+
+/** Gather the trials of one batch from a dataset, for a model of the given config. */
+export function gatherBatch(
+  dataset: NeuralDataset,
+  trials: readonly number[],
+  config: ModelConfig,
+): Batch {
+  const { heldinNeurons: nIn, heldoutNeurons: nOut, bins, forwardBins } = config;
+  const width = nIn + nOut, length = bins + forwardBins;
+  const heldin = new Float32Array(trials.length * bins * nIn);
+  const targets = new Float32Array(trials.length * length * width);
+  const copy = (
+    source: ArrayLike<number>,
+    trial: number,
+    time: number,
+    channels: number,
+    b: number,
+    t0: number,
+    c0: number,
+  ) => {
+    for (let t = 0; t < time; t++) {
+      const from = (trial * time + t) * channels, to = (b * length + t0 + t) * width + c0;
+      for (let c = 0; c < channels; c++) targets[to + c] = source[from + c];
+    }
+  };
+  trials.forEach((trial, b) => {
+    heldin.set(
+      dataset.heldinSpikes.data.subarray(trial * bins * nIn, (trial + 1) * bins * nIn),
+      b * bins * nIn,
+    );
+    copy(dataset.heldinSpikes.data, trial, bins, nIn, b, 0, 0);
+    copy(dataset.heldoutSpikes.data, trial, bins, nOut, b, 0, nIn);
+    copy(dataset.forwardHeldinSpikes.data, trial, forwardBins, nIn, b, bins, 0);
+    copy(dataset.forwardHeldoutSpikes.data, trial, forwardBins, nOut, b, bins, nIn);
+  });
+  const batch: Batch = { trials: [...trials], heldin, targets };
+  if (config.privilegedDim > 0) {
+    batch.privileged = privilegedSignal(dataset, trials, config.privileged!);
+  }
+  return batch;
+}
+
+/**
+ * Loss weights over the targets: the scored (masked) held-in entries of the observed bins,
+ * and every held-out neuron and forward bin.
+ */
+export function lossWeights(
+  scored: Float32Array,
+  config: ModelConfig,
+  batchSize: number,
+): Float32Array {
+  const { heldinNeurons: nIn, heldoutNeurons: nOut, bins, forwardBins } = config;
+  const width = nIn + nOut, length = bins + forwardBins;
+  const weights = new Float32Array(batchSize * length * width).fill(1);
+  for (let b = 0; b < batchSize; b++) {
+    for (let t = 0; t < bins; t++) {
+      weights.set(
+        scored.subarray((b * bins + t) * nIn, (b * bins + t + 1) * nIn),
+        (b * length + t) * width,
+      );
+    }
+  }
+  return weights;
+}
