@@ -44,7 +44,14 @@ export {
 } from "./lib/array.ts";
 export { deriveSeed, Random } from "./lib/random.ts";
 export { logGamma, logspace, meanStd } from "./lib/math.ts";
-export { ArgumentError, BackendError, BlendError, DatasetError } from "./lib/errors.ts";
+export {
+  ArgumentError,
+  BackendError,
+  BlendError,
+  CheckpointError,
+  DatasetError,
+  TrainingError,
+} from "./lib/errors.ts";
 export { writeJsonAtomic, writeTextAtomic } from "./lib/io.ts";
 
 // Datasets
@@ -112,3 +119,81 @@ export {
   type Labels,
   macroF1,
 } from "./lib/metrics/classification.ts";
+
+// Sequence models
+export {
+  type BaseConfig,
+  countParameters,
+  createModel,
+  type DataShape,
+  type ForwardOptions,
+  type LFADSConfig,
+  type ModelConfig,
+  type ModelConfigInput,
+  type ModelInputs,
+  type ModelKind,
+  MODEL_KINDS,
+  type ModelOutputs,
+  type NDTConfig,
+  type PrivilegedSpec,
+  resolveConfig,
+  type RNNConfig,
+  type SequenceModel,
+  type TrainingProgress,
+} from "./lib/models/model.ts";
+export { NDT_DEFAULTS, type NDTOptions } from "./lib/models/ndt.ts";
+export { RNN_DEFAULTS, type RNNOptions } from "./lib/models/rnn.ts";
+export { LFADS_DEFAULTS, type LFADSOptions } from "./lib/models/lfads.ts";
+
+// Training
+export {
+  type Batch,
+  checkModelFitsData,
+  dataShape,
+  gatherBatch,
+  privilegedSignal,
+  privilegedSpec,
+  privilegedWidth,
+} from "./lib/train/batch.ts";
+export {
+  type EpochRecord,
+  fit,
+  type FitOptions,
+  type FitResult,
+  type LossContext,
+  type Objective,
+} from "./lib/train/trainer.ts";
+export { type Prediction, predict, type PredictOptions } from "./lib/train/predict.ts";
+export {
+  MASK_MODES,
+  MASKING_DEFAULTS,
+  type MaskingOptions,
+  type MaskMode,
+  resolveMasking,
+} from "./lib/train/masking.ts";
+export { maskedPoissonLoss } from "./lib/train/losses.ts";
+export { ADAMW_DEFAULTS, AdamW, type AdamWOptions, learningRateAt } from "./lib/train/optimizer.ts";
+export {
+  describeProgress,
+  type ProgressEvent,
+  type ProgressMode,
+  progressReporter,
+} from "./lib/train/progress.ts";
+export {
+  assignWeights,
+  type Checkpoint,
+  type CheckpointExtras,
+  loadModel,
+  modelWeights,
+  readCheckpoint,
+  saveCheckpoint,
+} from "./lib/train/checkpoint.ts";
+export {
+  type DecodedSafetensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  type NamedTensor,
+  type SafetensorsArrays,
+  type SafetensorsData,
+  type SafetensorsDtype,
+} from "./lib/train/safetensors.ts";

@@ -282,7 +282,7 @@ export function runGRU(
 ): { states: tf.Tensor3D; last: tf.Tensor2D } {
   const [batch, time] = x.shape;
   const projected = applyLinear(cell.input, x) as tf.Tensor3D;
-  const steps = tf.unstack(projected, 1) as tf.Tensor2D[];
+  const steps = time === 0 ? [] : timeSteps(tf.transpose(projected, [1, 0, 2]));
   const states: tf.Tensor2D[] = new Array(time);
   let h = h0;
   for (let s = 0; s < time; s++) {
@@ -292,6 +292,21 @@ export function runGRU(
   }
   if (time === 0) return { states: tf.zeros([batch, 0, cell.hidden]), last: h0 };
   return { states: tf.stack(states, 1) as tf.Tensor3D, last: h };
+}
+
+/**
+ * The bins of a time-major tensor (time x batch x width) as batch x width tensors.
+ * tfjs-wasm's slice copies its whole input out of the heap each time, so unstacking T bins
+ * at once costs T copies of the tensor; splitting into ~sqrt(T) chunks first, then each
+ * chunk into bins, costs about 2 sqrt(T). (The gradient is a concat either way.)
+ */
+export function timeSteps(x: tf.Tensor): tf.Tensor2D[] {
+  const time = x.shape[0];
+  const chunk = Math.max(1, Math.round(Math.sqrt(time)));
+  const sizes: number[] = [];
+  for (let t = 0; t < time; t += chunk) sizes.push(Math.min(chunk, time - t));
+  const parts = sizes.length > 1 ? tf.split(x, sizes, 0) : [x];
+  return parts.flatMap((part) => tf.unstack(part, 0)) as tf.Tensor2D[];
 }
 
 /** A bidirectional GRU: forward and backward cells over the same input. */

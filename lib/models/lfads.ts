@@ -36,6 +36,7 @@ import {
   linear,
   ParameterStore,
   runBidirectionalGRU,
+  timeSteps,
 } from "./layers.ts";
 import type { LFADSConfig, ModelOutputs, SequenceModel, TrainingProgress } from "./model.ts";
 
@@ -178,21 +179,6 @@ function gaussianKL(mean: tf.Tensor, logVar: tf.Tensor, priorVar: number): tf.Te
 function klRamp(progress: TrainingProgress, start: number, epochs: number): number {
   if (epochs === 0) return progress.epoch >= start ? 1 : 0;
   return Math.min(1, Math.max(0, (progress.epoch - start) / epochs));
-}
-
-/**
- * The bins of a time-major tensor (time x batch x width) as batch x width tensors.
- * tfjs-wasm's slice copies its whole input out of the heap each time, so unstacking T bins
- * at once costs T copies of the tensor; splitting into ~sqrt(T) chunks first, then each
- * chunk into bins, costs about 2 sqrt(T). (The gradient is a concat either way.)
- */
-function timeSteps(x: tf.Tensor): tf.Tensor2D[] {
-  const time = x.shape[0];
-  const chunk = Math.max(1, Math.round(Math.sqrt(time)));
-  const sizes: number[] = [];
-  for (let t = 0; t < time; t += chunk) sizes.push(Math.min(chunk, time - t));
-  const parts = sizes.length > 1 ? tf.split(x, sizes, 0) : [x];
-  return parts.flatMap((part) => tf.unstack(part, 0)) as tf.Tensor2D[];
 }
 
 /** The generator's GRU, and with no controller the fixed input projection of its zero input. */

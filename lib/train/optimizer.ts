@@ -56,6 +56,7 @@ export function learningRateAt(
 
 /** AdamW over a fixed set of named weights. */
 export class AdamW {
+  /** The settings in use (defaults filled in). */
   readonly options: AdamWOptions;
   #weights: ReadonlyMap<string, tf.Variable>;
   #m = new Map<string, tf.Variable>();

@@ -20,7 +20,9 @@ const SMALL: ModelConfigInput = {
 
 function counts(batch: number, seed = 1): tf.Tensor3D {
   const values = new Float32Array(batch * SHAPE.bins * SHAPE.heldinNeurons);
-  for (let j = 0; j < values.length; j++) values[j] = Math.floor(2.5 * (1 + Math.sin(j * seed * 0.37)));
+  for (let j = 0; j < values.length; j++) {
+    values[j] = Math.floor(2.5 * (1 + Math.sin(j * seed * 0.37)));
+  }
   return tf.tensor3d(values, [batch, SHAPE.bins, SHAPE.heldinNeurons]);
 }
 
@@ -94,7 +96,9 @@ Deno.test("ndt: attention is local: a change at one bin reaches only its window"
   const moved: number[] = [];
   for (let t = 0; t < 20; t++) {
     let diff = 0;
-    for (let c = 0; c < width; c++) diff = Math.max(diff, Math.abs(a[t * width + c] - b[t * width + c]));
+    for (let c = 0; c < width; c++) {
+      diff = Math.max(diff, Math.abs(a[t * width + c] - b[t * width + c]));
+    }
     if (diff > 1e-6) moved.push(t);
   }
   assert.deepEqual(moved, [6, 7, 8, 9, 10, 11]);
@@ -123,10 +127,14 @@ Deno.test("ndt: the teacher variant uses its privileged input", async () => {
   const p1 = tf.zeros([2, SHAPE.bins, 2]) as tf.Tensor3D;
   const p2 = tf.ones([2, SHAPE.bins, 2]) as tf.Tensor3D;
   assert.notDeepEqual(await run(teacher, x, false, 0, p1), await run(teacher, x, false, 0, p2));
-  assert.throws(() => tf.tidy(() => teacher.forward({ heldin: x }, { training: false }).logRates), ArgumentError);
+  assert.throws(
+    () => tf.tidy(() => teacher.forward({ heldin: x }, { training: false }).logRates),
+    ArgumentError,
+  );
   const student = createModel(SMALL);
   assert.throws(
-    () => tf.tidy(() => student.forward({ heldin: x, privileged: p1 }, { training: false }).logRates),
+    () =>
+      tf.tidy(() => student.forward({ heldin: x, privileged: p1 }, { training: false }).logRates),
     /privileged input was given to a model without one/,
   );
   assert.equal(teacher.weights.get("embedding.weight")!.shape[0], 8);
@@ -138,7 +146,9 @@ Deno.test("ndt: the teacher variant uses its privileged input", async () => {
 Deno.test("ndt: every weight gets a finite, non-zero gradient", () => {
   const model = createModel({ ...SMALL, dropout: 0.1 });
   const x = counts(2);
-  const y = tf.tidy(() => tf.floor(tf.mul(tf.exp(tf.randomNormal([2, 20, 9], 0, 0.5, "float32", 5)), 1)));
+  const y = tf.tidy(() =>
+    tf.floor(tf.mul(tf.exp(tf.randomNormal([2, 20, 9], 0, 0.5, "float32", 5)), 1))
+  );
   const { value, grads } = tf.variableGrads(() => {
     const logRates = model.forward({ heldin: x }, { training: true, seed: 3 }).logRates;
     return tf.mean(tf.sub(tf.exp(logRates), tf.mul(y, logRates))) as tf.Scalar;
@@ -157,15 +167,27 @@ Deno.test("ndt: every weight gets a finite, non-zero gradient", () => {
 });
 
 Deno.test("ndt: bad options are refused with the field named", () => {
-  assert.throws(() => createModel({ ...SMALL, dModel: 9 } as ModelConfigInput), /not divisible by 2 heads/);
+  assert.throws(
+    () => createModel({ ...SMALL, dModel: 9 } as ModelConfigInput),
+    /not divisible by 2 heads/,
+  );
   assert.throws(() => createModel({ ...SMALL, dropout: 1.2 } as ModelConfigInput), /dropout/);
-  assert.throws(() => createModel({ ...SMALL, layer: 3 } as unknown as ModelConfigInput), /unknown field\(s\) layer/);
-  assert.throws(() => createModel({ ...SMALL, bins: 0 } as ModelConfigInput), /bins must be an integer >= 1, got 0/);
+  assert.throws(
+    () => createModel({ ...SMALL, layer: 3 } as unknown as ModelConfigInput),
+    /unknown field\(s\) layer/,
+  );
+  assert.throws(
+    () => createModel({ ...SMALL, bins: 0 } as ModelConfigInput),
+    /bins must be an integer >= 1, got 0/,
+  );
   assert.throws(
     () => createModel({ ...SMALL, privilegedDim: 2 } as ModelConfigInput),
     /privilegedDim is 2 but privileged describes nothing/,
   );
-  assert.throws(() => createModel({ ...SMALL, kind: "gpt" } as unknown as ModelConfigInput), /kind must be one of ndt, rnn, lfads/);
+  assert.throws(
+    () => createModel({ ...SMALL, kind: "gpt" } as unknown as ModelConfigInput),
+    /kind must be one of ndt, rnn, lfads/,
+  );
 });
 
 Deno.test("ndt: building, running and disposing leaves no tensors behind", async () => {

@@ -72,7 +72,10 @@ Deno.test("fit: a tiny dataset is overfit (train likelihood beats the true rates
   const truth = truthRates(tinyAll, "train");
   const model_ = poissonNLL(rates.heldout, tinyAll.heldoutSpikes);
   const true_ = poissonNLL(truth.heldout, tinyAll.heldoutSpikes);
-  assert.ok(model_ < true_, `model NLL ${model_.toFixed(1)} should be below the truth's ${true_.toFixed(1)}`);
+  assert.ok(
+    model_ < true_,
+    `model NLL ${model_.toFixed(1)} should be below the truth's ${true_.toFixed(1)}`,
+  );
   model.dispose();
 });
 
@@ -92,7 +95,9 @@ Deno.test("fit: a teacher given behavior reaches a lower validation loss than th
   const spec = privilegedSpec(data, "behavior");
   const options: FitOptions = { ...QUIET, epochs: 12, learningRate: 3e-3, monitor: "loss" };
   const student = createModel(base);
-  const teacher = createModel({ ...base, privilegedDim: privilegedWidth(spec), privileged: spec } as ModelConfigInput);
+  const teacher = createModel(
+    { ...base, privilegedDim: privilegedWidth(spec), privileged: spec } as ModelConfigInput,
+  );
   const s = await fit(student, data, options);
   const t = await fit(teacher, data, options);
   assert.ok(
@@ -142,7 +147,10 @@ Deno.test("fit: resuming from a checkpoint gives the same weights as an uninterr
     assert.equal(resumed.status, "completed");
     assert.equal(resumed.epochsRun, 4);
     assert.equal(resumed.steps, wholeResult.steps);
-    assert.deepEqual(resumed.history.map((h) => h.trainLoss), wholeResult.history.map((h) => h.trainLoss));
+    assert.deepEqual(
+      resumed.history.map((h) => h.trainLoss),
+      wholeResult.history.map((h) => h.trainLoss),
+    );
     assert.deepEqual(await weightsOf(second), await weightsOf(whole));
     whole.dispose();
     second.dispose();
@@ -214,7 +222,9 @@ Deno.test("fit: early stopping after `patience` epochs without improvement", asy
 Deno.test("fit: progress events reach the callback with losses and validation", async () => {
   const model = ndt();
   const kinds: string[] = [];
-  let lastEpoch: { validation: Record<string, number> | null; terms: Record<string, number> } | null = null;
+  let lastEpoch:
+    | { validation: Record<string, number> | null; terms: Record<string, number> }
+    | null = null;
   await fit(model, DATA, {
     ...QUIET,
     epochs: 2,
@@ -233,11 +243,25 @@ Deno.test("fit: progress events reach the callback with losses and validation", 
 
 Deno.test("fit: bad options and mismatched data give clear errors", async () => {
   const model = ndt();
-  await assert.rejects(() => fit(model, DATA, { ...QUIET, epochs: 0 }), /epochs must be a positive integer, got 0/);
+  await assert.rejects(
+    () => fit(model, DATA, { ...QUIET, epochs: 0 }),
+    /epochs must be a positive integer, got 0/,
+  );
   const noVal = { ...DATA, split: DATA.split.map((s) => (s === "val" ? "train" as const : s)) };
   await assert.rejects(() => fit(model, noVal, QUIET), /validation split "val" has no trials/);
-  const other = reachDataset({ trials: 20, heldinNeurons: 9, heldoutNeurons: 5, bins: 20, forwardBins: 4, moveOnsetBin: 6, seed: 1 });
+  const other = reachDataset({
+    trials: 20,
+    heldinNeurons: 9,
+    heldoutNeurons: 5,
+    bins: 20,
+    forwardBins: 4,
+    moveOnsetBin: 6,
+    seed: 1,
+  });
   await assert.rejects(() => fit(model, other, QUIET), ArgumentError);
-  await assert.rejects(() => fit(model, other, QUIET), /built for heldinNeurons = 14 but dataset .* has 9/);
+  await assert.rejects(
+    () => fit(model, other, QUIET),
+    /built for heldinNeurons = 14 but dataset .* has 9/,
+  );
   model.dispose();
 });

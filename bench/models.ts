@@ -1,0 +1,125 @@
+/**
+ * Model acceptance benchmark: NDT and LFADS (and optionally the RNN) trained on the
+ * synthetic reaching dataset at moderate size, against the smoothing baseline and the true
+ * rates, scored on the test split with every NLB metric. Writes `out/models.json`.
+ *
+ *   deno run --allow-read --allow-write=out --allow-env bench/models.ts [--epochs N] [--models ndt,lfads,rnn]
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { initBackend } from "../lib/backend.ts";
+import { summarizeDataset } from "../lib/data/dataset.ts";
+import { reachDataset } from "../lib/data/synthetic/reach.ts";
+import { writeJsonAtomic } from "../lib/io.ts";
+import { evaluateNLB, type NLBRecord, truthRates } from "../lib/metrics/nlb.ts";
+import { countParameters, createModel, type ModelKind } from "../lib/models/model.ts";
+import { fitSmoothingBaseline } from "../lib/models/smoothing.ts";
+import { dataShape } from "../lib/train/batch.ts";
+import { predict } from "../lib/train/predict.ts";
+import { fit } from "../lib/train/trainer.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    epochs: { type: "string", default: "40" },
+    trials: { type: "string", default: "1000" },
+    models: { type: "string", default: "ndt,lfads" },
+    out: { type: "string", default: "out" },
+    seed: { type: "string", default: "0" },
+  },
+});
+const epochs = Number(values.epochs), trials = Number(values.trials), seed = Number(values.seed);
+const kinds = values.models!.split(",") as ModelKind[];
+
+const backend = await initBackend();
+// Moderate size: MC_Maze's neurons and trial structure at 20 ms bins (NLB's mc_maze_20
+// resolution), 1000 trials.
+const data = reachDataset({ trials, binMs: 20, bins: 35, forwardBins: 10, moveOnsetBin: 12, seed });
+const summary = summarizeDataset(data);
+console.log(
+  `backend ${backend.backend}; ${summary.trials.train}/${summary.trials.val}/${summary.trials.test} ` +
+    `train/val/test trials, ${summary.bins}+${summary.forwardBins} bins of ${summary.binMs} ms, ` +
+    `${summary.heldinNeurons}+${summary.heldoutNeurons} neurons`,
+);
+
+interface Row {
+  name: string;
+  seconds: number;
+  parameters: number | null;
+  epochs: number | null;
+  record: NLBRecord;
+}
+const rows: Row[] = [];
+const score = (
+  train: Parameters<typeof evaluateNLB>[1]["train"],
+  test: Parameters<typeof evaluateNLB>[1]["eval"],
+) => evaluateNLB(data, { train, eval: test }, { psthKernelSdMs: 70 });
+
+rows.push({
+  name: "true rates",
+  seconds: 0,
+  parameters: null,
+  epochs: null,
+  record: score(truthRates(data, "train"), truthRates(data, "test")),
+});
+
+let start = performance.now();
+const smoothing = fitSmoothingBaseline(data);
+rows.push({
+  name: "smoothing",
+  seconds: (performance.now() - start) / 1000,
+  parameters: smoothing.weights.length,
+  epochs: null,
+  record: score(smoothing.predict(data, "train"), smoothing.predict(data, "test")),
+});
+
+for (const kind of kinds) {
+  const model = createModel({ kind, ...dataShape(data), seed });
+  start = performance.now();
+  const result = await fit(model, data, {
+    epochs,
+    batchSize: 32,
+    learningRate: 2e-3,
+    seed,
+    label: kind,
+  });
+  const seconds = (performance.now() - start) / 1000;
+  rows.push({
+    name: kind,
+    seconds,
+    parameters: countParameters(model),
+    epochs: result.epochsRun,
+    record: score(await predict(model, data, "train"), await predict(model, data, "test")),
+  });
+  model.dispose();
+}
+
+const truth = rows[0].record, floor = rows[1].record;
+const f = (v: number | null, digits = 3) => (v === null ? "-" : v.toFixed(digits));
+console.log("\nmodel        co-bps  %truth  vel R2  psth R2  fp-bps  seconds  epochs  checks");
+for (const row of rows) {
+  const r = row.record;
+  const checks = row.parameters !== null && row.name !== "smoothing"
+    ? [
+      r.coBps! >= 0.8 * truth.coBps! ? "co-bps>=80%" : "co-bps<80%!",
+      r.coBps! > floor.coBps! ? "beats smoothing co-bps" : "below smoothing co-bps!",
+      r.velR2! > floor.velR2! ? "beats smoothing vel R2" : "below smoothing vel R2!",
+    ].join(", ")
+    : "";
+  console.log(
+    [
+      row.name.padEnd(11),
+      f(r.coBps).padStart(7),
+      `${((100 * r.coBps!) / truth.coBps!).toFixed(0)}%`.padStart(6),
+      f(r.velR2).padStart(7),
+      f(r.psthR2).padStart(8),
+      f(r.fpBps).padStart(7),
+      row.seconds.toFixed(0).padStart(8),
+      String(row.epochs ?? "-").padStart(7),
+      checks,
+    ].join("  "),
+  );
+}
+await writeJsonAtomic(`${values.out}/models.json`, { backend, summary, epochs, rows });
+console.log(`\nwrote ${values.out}/models.json`);
