@@ -39,7 +39,7 @@ export interface PoissonGLMOptions {
    * divided by the target's mean count is at most this. Default 1e-6.
    */
   tolerance?: number;
-  /** Rows the Hessian is computed on (evenly spaced); all rows when fewer. Default 16384. */
+  /** Rows the Hessian is computed on (evenly spaced); all rows when fewer. Default 8192. */
   hessianRows?: number;
 }
 
@@ -159,7 +159,7 @@ export function fitPoissonGLM(x: Matrix, y: Matrix, options: PoissonGLMOptions =
     alpha: 1e-3,
     maxIterations: 100,
     tolerance: 1e-6,
-    hessianRows: 16384,
+    hessianRows: 8192,
     ...options,
   };
   checkGLMOptions(o);
@@ -294,14 +294,19 @@ export function fitPoissonGLM(x: Matrix, y: Matrix, options: PoissonGLMOptions =
 
     let current = evaluate(v);
     let pending = active.filter((j) => relativeGradient(current.g, j) > o.tolerance);
+    // Hessians are recomputed for the first iterations and after any backtracking; near
+    // the optimum they barely change, so later iterations reuse them (a quasi-Newton step
+    // whose fixed point is still set by the exact gradient).
+    let hs = new Map<number, Float64Array>(), backtracked = true;
     while (pending.length > 0 && iterations < o.maxIterations) {
       iterations++;
-      const hs = hessians(v, pending);
+      if (iterations <= 3 || backtracked) hs = hessians(v, pending);
+      backtracked = false;
       const direction = new Float64Array(width * q), slope = new Float64Array(q);
       for (const j of pending) {
         const rhs = new Float64Array(width);
         for (let k = 0; k < width; k++) rhs[k] = -current.g[k * q + j];
-        const d = solveSPD(hs.get(j)!, rhs, width, 1);
+        const d = solveSPD(Float64Array.from(hs.get(j)!), rhs, width, 1);
         for (let k = 0; k < width; k++) {
           direction[k * q + j] = d[k];
           slope[j] += d[k] * current.g[k * q + j];
@@ -319,11 +324,13 @@ export function fitPoissonGLM(x: Matrix, y: Matrix, options: PoissonGLMOptions =
         }
         const trial = evaluate(v);
         for (const [j, t] of step) {
-          const slack = 1e-10 * Math.abs(current.f[j]);
+          // The objective is summed from float32 terms: differences below ~1e-7 of its size
+          // are rounding noise, so a step that small is taken (it is a Newton step).
+          const slack = 1e-7 * (Math.abs(current.f[j]) + ybar[j]);
           if (trial.f[j] <= current.f[j] + 1e-4 * t * slope[j] + slack) {
             accepted.add(j);
             step.delete(j);
-          } else step.set(j, t / 2);
+          } else (step.set(j, t / 2), backtracked = true);
         }
         // Targets still searching are restored; the others keep their accepted values.
         for (const j of step.keys()) {

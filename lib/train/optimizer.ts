@@ -39,7 +39,8 @@ export const ADAMW_DEFAULTS: AdamWOptions = {
 
 /**
  * Learning rate at `step` (zero-based) of `totalSteps`: linear warmup from 0 over
- * `warmupSteps`, then a cosine from the peak down to `peak * minFactor` at the last step.
+ * `warmupSteps`, then a cosine from the peak down towards `peak * minFactor`, which it
+ * reaches at step `totalSteps` (one past the last step).
  */
 export function learningRateAt(
   step: number,
@@ -49,6 +50,8 @@ export function learningRateAt(
   minFactor = 0,
 ): number {
   if (step < warmupSteps) return (peak * (step + 1)) / warmupSteps;
+  // As common schedulers do, the floor is reached at step `totalSteps`, one past the last
+  // (zero-based) step, so no step is wasted at the floor when minFactor is 0.
   const span = Math.max(1, totalSteps - warmupSteps);
   const progress = Math.min(1, (step - warmupSteps) / span);
   return peak * (minFactor + (1 - minFactor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
@@ -69,6 +72,11 @@ export class AdamW {
     for (const [key, value] of Object.entries(this.options)) {
       if (typeof value !== "number" || !(value >= 0)) {
         throw new ArgumentError(`optimizer ${key} must be a number >= 0, got ${describe(value)}`);
+      }
+    }
+    for (const key of ["beta1", "beta2"] as const) {
+      if (!(this.options[key] < 1)) {
+        throw new ArgumentError(`optimizer ${key} must be < 1, got ${this.options[key]}`);
       }
     }
     this.#weights = weights;

@@ -1,0 +1,295 @@
+import assert from "node:assert/strict";
+import { initBackend } from "../../lib/backend.ts";
+import { tf } from "../../lib/deps.ts";
+import { installWasmMatMul, uninstallWasmMatMul } from "../../lib/kernels/wasm_matmul.ts";
+
+// initBackend("wasm") installs the fast kernel (unless BLEND_WASM_MATMUL=naive, which
+// these tests override by installing it themselves).
+await initBackend("wasm");
+installWasmMatMul();
+
+/** Deterministic float32-exact values in [-1, 1) from a formula (no PRNG). */
+function values(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = (((i * 37 + seed * 101) % 257) - 128) / 128;
+  return out;
+}
+
+/** Run `body` with tfjs's own (naive) kernel, then put the fast one back. */
+function withNaive<T>(body: () => T): T {
+  assert.equal(uninstallWasmMatMul(), true);
+  try {
+    return body();
+  } finally {
+    assert.equal(installWasmMatMul(), true);
+  }
+}
+
+/** Run `body` on the cpu backend, then switch back to wasm. */
+async function onCpu<T>(body: () => T): Promise<T> {
+  await tf.setBackend("cpu");
+  try {
+    return body();
+  } finally {
+    await tf.setBackend("wasm");
+  }
+}
+
+interface Case {
+  name: string;
+  a: number[];
+  b: number[];
+  transposeA?: boolean;
+  transposeB?: boolean;
+}
+
+/** The product on the current backend and kernel, as a flat array with its shape. */
+function product(c: Case): { shape: number[]; data: Float32Array } {
+  return tf.tidy(() => {
+    const a = tf.tensor(values(c.a.reduce((x, y) => x * y, 1), 1), c.a);
+    const b = tf.tensor(values(c.b.reduce((x, y) => x * y, 1), 2), c.b);
+    const out = tf.matMul(a, b, c.transposeA, c.transposeB);
+    return { shape: out.shape, data: out.dataSync() as Float32Array };
+  });
+}
+
+/** The product in float64 with explicit broadcasting of the batch dimensions. */
+function reference(c: Case): { shape: number[]; data: Float64Array } {
+  const A = values(c.a.reduce((x, y) => x * y, 1), 1);
+  const B = values(c.b.reduce((x, y) => x * y, 1), 2);
+  const ra = c.a.length, rb = c.b.length;
+  const [m, k] = c.transposeA ? [c.a[ra - 1], c.a[ra - 2]] : [c.a[ra - 2], c.a[ra - 1]];
+  const n = c.transposeB ? c.b[rb - 2] : c.b[rb - 1];
+  const outerA = c.a.slice(0, -2), outerB = c.b.slice(0, -2);
+  const rank = Math.max(outerA.length, outerB.length);
+  const padA = [...Array(rank - outerA.length).fill(1), ...outerA];
+  const padB = [...Array(rank - outerB.length).fill(1), ...outerB];
+  const outer = padA.map((x, i) => Math.max(x, padB[i]));
+  const batch = outer.reduce((x, y) => x * y, 1);
+  const data = new Float64Array(batch * m * n);
+  for (let p = 0; p < batch; p++) {
+    // Multi-index of p, mapped into each operand (size-1 dims broadcast).
+    let rest = p, ia = 0, ib = 0, strideA = 1, strideB = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      const i = rest % outer[d];
+      rest = Math.floor(rest / outer[d]);
+      ia += (padA[d] === 1 ? 0 : i) * strideA;
+      ib += (padB[d] === 1 ? 0 : i) * strideB;
+      strideA *= padA[d];
+      strideB *= padB[d];
+    }
+    const offA = ia * m * k, offB = ib * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let q = 0; q < k; q++) {
+          const x = c.transposeA ? A[offA + q * m + i] : A[offA + i * k + q];
+          const y = c.transposeB ? B[offB + j * k + q] : B[offB + q * n + j];
+          s += x * y;
+        }
+        data[(p * m + i) * n + j] = s;
+      }
+    }
+  }
+  return { shape: [...outer, m, n], data };
+}
+
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  relative: number,
+  label: string,
+): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) {
+    const error = Math.abs(actual[i] - expected[i]);
+    if (!(error <= relative * Math.max(1e-3, scale))) {
+      assert.fail(`${label}[${i}]: ${actual[i]} vs ${expected[i]} (scale ${scale})`);
+    }
+  }
+}
+
+const CASES: Case[] = [
+  { name: "2-D", a: [5, 7], b: [7, 3] },
+  { name: "2-D transposeA", a: [7, 5], b: [7, 3], transposeA: true },
+  { name: "2-D transposeB", a: [5, 7], b: [3, 7], transposeB: true },
+  { name: "2-D both transposed", a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+  { name: "3-D x 2-D (shared matrix)", a: [4, 5, 7], b: [7, 3] },
+  { name: "3-D x 2-D transposeA", a: [4, 7, 5], b: [7, 3], transposeA: true },
+  { name: "3-D x 2-D transposeB", a: [4, 5, 7], b: [3, 7], transposeB: true },
+  { name: "3-D x [1, k, n]", a: [3, 5, 7], b: [1, 7, 4] },
+  { name: "2-D x 3-D (broadcast left)", a: [5, 7], b: [4, 7, 3] },
+  { name: "3-D batch 1", a: [1, 6, 9], b: [1, 9, 4] },
+  { name: "3-D small batched", a: [3, 5, 7], b: [3, 7, 6] },
+  {
+    name: "3-D small batched, both transposed",
+    a: [3, 7, 5],
+    b: [3, 6, 7],
+    transposeA: true,
+    transposeB: true,
+  },
+  { name: "3-D large batched (sliced)", a: [4, 100, 80], b: [4, 80, 90] },
+  { name: "3-D large batched transposeA", a: [3, 80, 100], b: [3, 80, 90], transposeA: true },
+  { name: "3-D large batched transposeB", a: [3, 100, 80], b: [3, 90, 80], transposeB: true },
+  { name: "4-D small batched", a: [2, 3, 4, 5], b: [2, 3, 5, 6] },
+  { name: "4-D large batched (sliced)", a: [2, 3, 60, 100], b: [2, 3, 100, 90] },
+  { name: "4-D x 2-D", a: [2, 3, 4, 5], b: [5, 6] },
+];
+
+Deno.test("fast wasm matMul equals the naive kernel and a float64 reference", () => {
+  for (const c of CASES) {
+    const fast = product(c);
+    const naive = withNaive(() => product(c));
+    const exact = reference(c);
+    assert.deepEqual(fast.shape, exact.shape, `${c.name}: shape`);
+    assert.deepEqual(naive.shape, exact.shape, `${c.name}: naive shape`);
+    assertClose(fast.data, naive.data, 1e-5, `${c.name} fast vs naive`);
+    assertClose(fast.data, exact.data, 1e-5, `${c.name} fast vs float64`);
+  }
+});
+
+Deno.test("fast wasm matMul equals the cpu backend", async () => {
+  for (const c of CASES.filter((c) => !c.name.includes("large"))) {
+    const fast = product(c);
+    const cpu = await onCpu(() => product(c));
+    assert.deepEqual(fast.shape, cpu.shape, c.name);
+    assertClose(fast.data, cpu.data, 1e-5, `${c.name} fast vs cpu`);
+  }
+  assert.equal(tf.getBackend(), "wasm");
+});
+
+Deno.test("fast wasm matMul slices large batched products and only those", () => {
+  // Count calls of the wasm Slice kernel that the fast kernel picks up at install time.
+  const original = tf.getKernel("Slice", "wasm")!;
+  let slices = 0;
+  uninstallWasmMatMul();
+  tf.unregisterKernel("Slice", "wasm");
+  tf.registerKernel({
+    ...original,
+    kernelFunc: ((args: unknown) => {
+      slices++;
+      return (original.kernelFunc as (a: unknown) => tf.TensorInfo)(args);
+    }) as tf.KernelFunc,
+  });
+  installWasmMatMul();
+  try {
+    const counts: Record<string, number> = {};
+    for (const c of CASES) {
+      slices = 0;
+      product(c);
+      counts[c.name] = slices;
+    }
+    // Two slices per batch entry on the sliced route; none anywhere else.
+    assert.equal(counts["3-D large batched (sliced)"], 8);
+    assert.equal(counts["3-D large batched transposeB"], 6);
+    assert.equal(counts["4-D large batched (sliced)"], 12);
+    for (const [name, count] of Object.entries(counts)) {
+      if (!name.includes("large")) assert.equal(count, 0, name);
+    }
+    // The attention gradients below: sliced at 100 bins x 64 wide, not at 12 x 8.
+    slices = 0;
+    gradients(12, 8);
+    assert.equal(slices, 0);
+    gradients(100, 64);
+    assert.ok(slices >= 2 * 3 * 3, `${slices} slices`); // forward and backward products
+  } finally {
+    uninstallWasmMatMul();
+    tf.unregisterKernel("Slice", "wasm");
+    tf.registerKernel(original);
+    installWasmMatMul();
+  }
+});
+
+/** A small MLP and an attention block; their gradients w.r.t. every input. */
+function gradients(time: number, width: number): Float32Array[] {
+  return tf.tidy(() => {
+    const batch = 3, hidden = 2 * width;
+    const x = tf.tensor(values(batch * time * width, 3), [batch, time, width]);
+    const wq = tf.tensor(values(width * width, 4), [width, width]).mul(0.3);
+    const wk = tf.tensor(values(width * width, 5), [width, width]).mul(0.3);
+    const wv = tf.tensor(values(width * width, 6), [width, width]).mul(0.3);
+    const w1 = tf.tensor(values(width * hidden, 7), [width, hidden]).mul(0.2);
+    const w2 = tf.tensor(values(hidden * width, 8), [hidden, width]).mul(0.2);
+    const target = tf.tensor(values(batch * time * width, 9), [batch, time, width]);
+    const f = (
+      x: tf.Tensor,
+      wq: tf.Tensor,
+      wk: tf.Tensor,
+      wv: tf.Tensor,
+      w1: tf.Tensor,
+      w2: tf.Tensor,
+    ) => {
+      // tfjs's matMul gradient does not reduce over broadcast batch dimensions, so the
+      // projections multiply the flattened (batch * time) x width input.
+      const flat = x.reshape([-1, width]);
+      const project = (w: tf.Tensor) => tf.matMul(flat, w).reshape([batch, time, width]);
+      const q = project(wq), k = project(wk), v = project(wv);
+      const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(width));
+      const attended = tf.matMul(tf.softmax(scores), v);
+      const h = tf.relu(tf.matMul(tf.add(x, attended).reshape([-1, width]), w1));
+      const y = tf.matMul(h, w2).reshape([batch, time, width]);
+      return tf.sum(tf.mul(y, target));
+    };
+    const grads = tf.grads(f)([x, wq, wk, wv, w1, w2]);
+    return grads.map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+Deno.test("gradients through the fast kernel equal the naive kernel's and cpu's", async () => {
+  // time 12 keeps attention on the naive route; time 100 x width 64 sends its batched
+  // products (100 x 64 x 100 per entry) down the sliced route.
+  for (const [time, width] of [[12, 8], [100, 64]]) {
+    const fast = gradients(time, width);
+    const naive = withNaive(() => gradients(time, width));
+    const cpu = await onCpu(() => gradients(time, width));
+    assert.equal(fast.length, 6);
+    fast.forEach((g, i) => {
+      assert.ok(g.some((v) => v !== 0), `gradient ${i} is all zero`);
+      assertClose(g, naive[i], 1e-4, `time ${time} gradient ${i} fast vs naive`);
+      assertClose(g, cpu[i], 1e-4, `time ${time} gradient ${i} fast vs cpu`);
+    });
+  }
+});
+
+Deno.test("the fast kernel leaks no tensors or backend buffers", () => {
+  for (const c of CASES) {
+    const a = tf.tensor(values(c.a.reduce((x, y) => x * y, 1), 1), c.a);
+    const b = tf.tensor(values(c.b.reduce((x, y) => x * y, 1), 2), c.b);
+    const before = tf.memory();
+    const out = tf.matMul(a, b, c.transposeA, c.transposeB);
+    const during = tf.memory();
+    assert.equal(during.numTensors, before.numTensors + 1, c.name);
+    assert.equal(during.numDataBuffers, before.numDataBuffers + 1, c.name);
+    out.dispose();
+    const after = tf.memory();
+    assert.equal(after.numTensors, before.numTensors, c.name);
+    assert.equal(after.numDataBuffers, before.numDataBuffers, c.name);
+    tf.dispose([a, b]);
+  }
+  // Gradients too (every matMul gradient uses transpose flags).
+  const before = tf.memory();
+  gradients(100, 64);
+  const after = tf.memory();
+  assert.equal(after.numTensors, before.numTensors);
+  assert.equal(after.numDataBuffers, before.numDataBuffers);
+});
+
+Deno.test("install / uninstall return whether they changed anything", () => {
+  try {
+    assert.equal(installWasmMatMul(), false, "already installed");
+    const fast = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+    assert.equal(uninstallWasmMatMul(), true);
+    assert.notEqual(tf.getKernel("BatchMatMul", "wasm")!.kernelFunc, fast);
+    assert.equal(uninstallWasmMatMul(), false, "already uninstalled");
+    // Products still work on tfjs's own kernel.
+    assert.deepEqual(product(CASES[0]).shape, [5, 3]);
+    assert.equal(installWasmMatMul(), true);
+    assert.notEqual(tf.getKernel("BatchMatMul", "wasm")!.kernelFunc, fast); // a new closure
+    assert.equal(installWasmMatMul(), false);
+  } finally {
+    installWasmMatMul(); // leave the fast kernel in place for later tests
+  }
+  assert.equal(installWasmMatMul(), false);
+});
