@@ -128,11 +128,11 @@ export {
   type DataShape,
   type ForwardOptions,
   type LFADSConfig,
+  MODEL_KINDS,
   type ModelConfig,
   type ModelConfigInput,
   type ModelInputs,
   type ModelKind,
-  MODEL_KINDS,
   type ModelOutputs,
   type NDTConfig,
   type PrivilegedSpec,
@@ -163,7 +163,7 @@ export {
   type LossContext,
   type Objective,
 } from "./lib/train/trainer.ts";
-export { type Prediction, predict, type PredictOptions } from "./lib/train/predict.ts";
+export { predict, type Prediction, type PredictOptions } from "./lib/train/predict.ts";
 export {
   MASK_MODES,
   MASKING_DEFAULTS,
@@ -172,7 +172,7 @@ export {
   resolveMasking,
 } from "./lib/train/masking.ts";
 export { maskedPoissonLoss } from "./lib/train/losses.ts";
-export { ADAMW_DEFAULTS, AdamW, type AdamWOptions, learningRateAt } from "./lib/train/optimizer.ts";
+export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, learningRateAt } from "./lib/train/optimizer.ts";
 export {
   describeProgress,
   type ProgressEvent,

@@ -88,23 +88,48 @@ export function calibratedBaselines(
   rateRangeHz: [number, number],
   binMs: number,
   maxRows = 5000,
+  refractoryMs = 2,
 ): Float64Array {
   const neurons = loadings.length / latentDim;
   const rows = latents.length / latentDim;
   const stride = Math.max(1, Math.floor(rows / maxRows));
   const [low, high] = rateRangeHz;
+  const refractoryBins = refractoryMs / binMs;
+  if (refractoryMs > 0 && high >= 1000 / refractoryMs) {
+    throw new ArgumentError(
+      `rateRangeHz[1] must be below ${1000 / refractoryMs} Hz (the ceiling a ${refractoryMs} ms ` +
+        `refractory period allows), got ${high}`,
+    );
+  }
   const out = new Float64Array(neurons);
+  const drives = new Float64Array(Math.ceil(rows / stride));
   for (let n = 0; n < neurons; n++) {
     const targetHz = Math.exp(rng.uniformRange(Math.log(low), Math.log(high)));
+    const target = (targetHz * binMs) / 1000;
     let sum = 0, count = 0;
     for (let r = 0; r < rows; r += stride, count++) {
       let drive = 0;
       for (let k = 0; k < latentDim; k++) {
         drive += loadings[n * latentDim + k] * latents[r * latentDim + k];
       }
+      drives[count] = drive;
       sum += Math.exp(drive);
     }
-    out[n] = Math.log(targetHz * binMs / 1000) - Math.log(sum / count);
+    // Without the refractory ceiling the mean rate is exp(b) * mean(exp(drive)); start
+    // there, then Newton steps on b (the saturated mean is increasing in b) hit the target.
+    let b = Math.log(target) - Math.log(sum / count);
+    for (let iteration = 0; iteration < 50 && refractoryBins > 0; iteration++) {
+      let mean = 0, slope = 0;
+      for (let j = 0; j < count; j++) {
+        const rate = Math.exp(b + drives[j]), denominator = 1 + rate * refractoryBins;
+        mean += rate / denominator;
+        slope += rate / (denominator * denominator);
+      }
+      const step = (mean / count - target) / (slope / count);
+      b -= step;
+      if (Math.abs(step) < 1e-10) break;
+    }
+    out[n] = b;
   }
   return out;
 }
@@ -184,10 +209,18 @@ export interface PopulationSpec {
   split: Split[];
   /** Seeds the Poisson draws. */
   spikeRng: Random;
+  /**
+   * Absolute refractory period, ms: rates pass through the dead-time formula
+   * `r / (1 + r * refractory)`, so no neuron fires faster than 1 / refractory however far
+   * its latent drive strays (an exponential link alone gives kHz rates on rare trials).
+   * Default 2 ms (at most 500 Hz; a 25 Hz rate loses 5%).
+   */
+  refractoryMs?: number;
 }
 
 /**
- * Turn latents into rates (`exp(baseline + loadings · latents)`, spikes per bin) and
+ * Turn latents into rates (`exp(baseline + loadings · latents)`, spikes per bin, through
+ * a refractory ceiling) and
  * Poisson spikes, cut them into held-in / held-out and observed / forward blocks, and
  * return the dataset with the truth attached.
  */
@@ -231,6 +264,11 @@ export function assembleDataset(spec: PopulationSpec): NeuralDataset {
     return count;
   };
   const logRate = new Float64Array(neurons);
+  const refractoryBins = (spec.refractoryMs ?? 2) / spec.binMs;
+  const saturate = (drive: number) => {
+    const rate = Math.exp(drive);
+    return rate / (1 + rate * refractoryBins);
+  };
   for (let i = 0; i < trials; i++) {
     for (let t = 0; t < totalBins; t++) {
       const zBase = (i * totalBins + t) * L;
@@ -259,12 +297,12 @@ export function assembleDataset(spec: PopulationSpec): NeuralDataset {
       const inBase = (i * width + tt) * nIn;
       const outBase = (i * width + tt) * nOut;
       for (let n = 0; n < nIn; n++) {
-        const rate = Math.exp(logRate[n]);
+        const rate = saturate(logRate[n]);
         inRates[inBase + n] = rate;
         inSpikes[inBase + n] = spikesIn(n, rate);
       }
       for (let n = 0; n < nOut; n++) {
-        const rate = Math.exp(logRate[nIn + n]);
+        const rate = saturate(logRate[nIn + n]);
         outRates[outBase + n] = rate;
         outSpikes[outBase + n] = spikesIn(nIn + n, rate);
       }

@@ -118,3 +118,14 @@ Deno.test("defaults are sized like MC_Maze", () => {
   assert.equal(REACH_DEFAULTS.forwardBins, 40);
   assert.equal(REACH_DEFAULTS.binMs, 5);
 });
+
+Deno.test("a 2 ms refractory period caps every true rate below 500 Hz", () => {
+  // Seed 1 at this size has a trial whose latents stray 5 s.d. out: with a bare exponential
+  // link one neuron reached 10 kHz there.
+  const d = reachDataset({ trials: 300, heldinNeurons: 40, heldoutNeurons: 12, seed: 1 });
+  const perBin = 500 * (d.binMs / 1000);
+  let max = 0;
+  for (const v of d.truth!.heldinRates.data) max = Math.max(max, v);
+  assert.ok(max < perBin && max > 0.5 * perBin, `largest rate ${(max / d.binMs) * 1000} Hz`);
+  assert.throws(() => reachDataset({ ...SMALL, rateRangeHz: [5, 600] }), /below 500 Hz/);
+});
