@@ -144,6 +144,15 @@ export {
 export { NDT_DEFAULTS, type NDTOptions } from "./lib/models/ndt.ts";
 export { RNN_DEFAULTS, type RNNOptions } from "./lib/models/rnn.ts";
 export { LFADS_DEFAULTS, type LFADSOptions } from "./lib/models/lfads.ts";
+export {
+  fitPoissonGLM,
+  fitSmoothingBaseline,
+  type PoissonGLM,
+  type PoissonGLMOptions,
+  predictPoissonGLM,
+  type SmoothingBaseline,
+  type SmoothingBaselineOptions,
+} from "./lib/models/smoothing.ts";
 
 // Training
 export {
