@@ -11,6 +11,7 @@
 
 import { tf, tfWasm } from "./deps.ts";
 import { BackendError } from "./errors.ts";
+import { installWasmIdentity, uninstallWasmIdentity } from "./kernels/wasm_identity.ts";
 import { installWasmMatMul, uninstallWasmMatMul } from "./kernels/wasm_matmul.ts";
 
 /** The backends blend can run on. */
@@ -48,7 +49,7 @@ export interface BackendInfo {
     simd: boolean;
     multithread: boolean;
     threads: number;
-    /** `fast`: blend's matrix-product kernel; `naive`: tfjs's own (BLEND_WASM_MATMUL=naive). */
+    /** `fast`: blend's wasm kernels; `naive`: tfjs's own (BLEND_WASM_MATMUL=naive). */
     matMul: "fast" | "naive";
   } | null;
   /** tfjs version. */
@@ -58,8 +59,8 @@ export interface BackendInfo {
 let current: BackendInfo | null = null;
 
 /**
- * Use blend's faster matrix-product kernel on wasm unless `BLEND_WASM_MATMUL=naive` asks
- * for tfjs's own (to compare the two).
+ * Use blend's faster wasm kernels (matrix products on XNNPACK's fast path, copy-free
+ * Identity and Cast) unless `BLEND_WASM_MATMUL=naive` asks for tfjs's own (to compare).
  */
 function chooseWasmMatMul(): "fast" | "naive" {
   let choice = "fast";
@@ -71,8 +72,13 @@ function chooseWasmMatMul(): "fast" | "naive" {
   if (choice !== "fast" && choice !== "naive") {
     throw new BackendError(`BLEND_WASM_MATMUL must be "fast" or "naive", got "${choice}"`);
   }
-  if (choice === "fast") installWasmMatMul();
-  else uninstallWasmMatMul();
+  if (choice === "fast") {
+    installWasmMatMul();
+    installWasmIdentity();
+  } else {
+    uninstallWasmMatMul();
+    uninstallWasmIdentity();
+  }
   return choice;
 }
 

@@ -138,10 +138,19 @@ export function applyLayerNorm(norm: LayerNorm, x: tf.Tensor, epsilon = 1e-5): t
 /**
  * Inverted dropout: in training, zero each entry with probability `rate` and scale the
  * rest by 1/(1-rate); the identity otherwise. `seed` makes the pattern reproducible.
+ *
+ * The mask is drawn with blend's PRNG and uploaded as one tensor: tfjs's own `tf.dropout`
+ * draws in JavaScript with a slower generator and builds the mask from four full-size
+ * tensors (uniform, add, floor, divide), which at MC_Maze size is most of the memory of
+ * an attention layer.
  */
 export function dropout(x: tf.Tensor, rate: number, training: boolean, seed: number): tf.Tensor {
   if (!training || rate === 0) return x;
-  return tf.dropout(x, rate, undefined, seed);
+  const keep = 1 - rate, scale = 1 / keep;
+  const mask = new Float32Array(x.size);
+  const rng = new Random(seed);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
+  return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
 }
 
 /**

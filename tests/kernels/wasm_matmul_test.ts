@@ -160,16 +160,17 @@ Deno.test("fast wasm matMul equals the cpu backend", async () => {
   assert.equal(tf.getBackend(), "wasm");
 });
 
-Deno.test("fast wasm matMul slices large batched products and only those", () => {
-  // Count calls of the wasm Slice kernel that the fast kernel picks up at install time.
-  const original = tf.getKernel("Slice", "wasm")!;
-  let slices = 0;
+Deno.test("fast wasm matMul splits large batched products and only those", () => {
+  // Count calls of the naive kernel, which the fast kernel captures at install time: one
+  // per product, or one per batch entry when a batched product is split.
   uninstallWasmMatMul();
-  tf.unregisterKernel("Slice", "wasm");
+  const original = tf.getKernel("BatchMatMul", "wasm")!;
+  let calls = 0;
+  tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({
     ...original,
     kernelFunc: ((args: unknown) => {
-      slices++;
+      calls++;
       return (original.kernelFunc as (a: unknown) => tf.TensorInfo)(args);
     }) as tf.KernelFunc,
   });
@@ -177,26 +178,28 @@ Deno.test("fast wasm matMul slices large batched products and only those", () =>
   try {
     const counts: Record<string, number> = {};
     for (const c of CASES) {
-      slices = 0;
+      calls = 0;
       product(c);
-      counts[c.name] = slices;
+      counts[c.name] = calls;
     }
-    // Two slices per batch entry on the sliced route; none anywhere else.
-    assert.equal(counts["3-D large batched (sliced)"], 8);
-    assert.equal(counts["3-D large batched transposeB"], 6);
-    assert.equal(counts["4-D large batched (sliced)"], 12);
+    assert.equal(counts["3-D large batched (sliced)"], 4);
+    assert.equal(counts["3-D large batched transposeB"], 3);
+    assert.equal(counts["3-D large batched transposeA"], 3);
+    assert.equal(counts["4-D large batched (sliced)"], 6);
     for (const [name, count] of Object.entries(counts)) {
-      if (!name.includes("large")) assert.equal(count, 0, name);
+      if (!name.includes("large")) assert.equal(count, 1, name);
     }
-    // The attention gradients below: sliced at 100 bins x 64 wide, not at 12 x 8.
-    slices = 0;
+    // The attention gradients below: split at 100 bins x 64 wide, not at 12 x 8.
+    calls = 0;
     gradients(12, 8);
-    assert.equal(slices, 0);
+    const small = calls;
+    calls = 0;
     gradients(100, 64);
-    assert.ok(slices >= 2 * 3 * 3, `${slices} slices`); // forward and backward products
+    // Batch 3: every split product (QK^T, weights x V and their gradients) costs 3 calls, not 1.
+    assert.ok(calls >= small + 2 * 6, `${calls} naive calls vs ${small}`);
   } finally {
     uninstallWasmMatMul();
-    tf.unregisterKernel("Slice", "wasm");
+    tf.unregisterKernel("BatchMatMul", "wasm");
     tf.registerKernel(original);
     installWasmMatMul();
   }
