@@ -9,7 +9,12 @@ import { concat3, selectTrials } from "../lib/array.ts";
 import { type NeuralDataset, summarizeDataset, trialsInSplit } from "../lib/data/dataset.ts";
 import { reachDataset } from "../lib/data/synthetic/reach.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
-import { evaluateNLB, truthRates, velR2 } from "../lib/metrics/nlb.ts";
+import { evaluateNLB, type RateSet, truthRates, velR2 } from "../lib/metrics/nlb.ts";
+import { createModel, MODEL_KINDS, type ModelKind } from "../lib/models/model.ts";
+import { fitSmoothingBaseline } from "../lib/models/smoothing.ts";
+import { dataShape } from "../lib/train/batch.ts";
+import { predict } from "../lib/train/predict.ts";
+import { fit } from "../lib/train/trainer.ts";
 import type { Array3 } from "../lib/array.ts";
 
 const HELP = `blend: neural population dynamics with behavior as a guide
@@ -21,10 +26,24 @@ Commands:
             expressed in the spikes; score hand-velocity decoding (vel R2) from the true
             rates and from the spikes, and the true rates' co-bps and psth R2.
 
+  train     Train a sequence model (ndt, lfads or rnn) on the synthetic reaching
+            dataset with early stopping on the val split, score it on the test split
+            with every NLB metric beside the true rates and the smoothing baseline, and
+            save the best checkpoint (safetensors) and the scores.
+
 Options (demo):
   --trials N     trials per dataset (default 2295, as MC_Maze)
   --seed N       random seed (default 0)
   --out DIR      where to write demo.json (default out)
+
+Options (train):
+  --model NAME   ndt | lfads | rnn (default ndt)
+  --epochs N     most epochs (default 40)
+  --trials N     trials (default 1000)
+  --bin-ms N     bin width, 5 or 20 ms (default 20)
+  --seed N       seed of the data and of training (default 0)
+  --out DIR      checkpoints go to DIR/<model>/best and DIR/<model>/last, scores to
+                 DIR/<model>/scores.json (default out)
   -h, --help     show this help
 `;
 
@@ -118,7 +137,79 @@ async function demo(args: string[]): Promise<void> {
   console.log(`\nwrote ${path}`);
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo };
+async function train(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      epochs: { type: "string" },
+      trials: { type: "string" },
+      "bin-ms": { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+    },
+    strict: true,
+  });
+  const kind = (values.model ?? "ndt") as ModelKind;
+  if (!MODEL_KINDS.includes(kind)) {
+    throw new UsageError(`--model must be one of ${MODEL_KINDS.join(", ")}, got "${values.model}"`);
+  }
+  const epochs = integerOption(values.epochs, "epochs", 40, 1);
+  const trials = integerOption(values.trials, "trials", 1000, 20);
+  const seed = integerOption(values.seed, "seed", 0, 0);
+  const binMs = integerOption(values["bin-ms"], "bin-ms", 20, 5);
+  if (binMs !== 5 && binMs !== 20) throw new UsageError(`--bin-ms must be 5 or 20, got ${binMs}`);
+  const dir = `${values.out ?? "out"}/${kind}`;
+
+  const backend = await initBackend();
+  // MC_Maze's trial structure (-250..+450 ms around movement onset, 200 ms forward).
+  const data = reachDataset({
+    trials,
+    seed,
+    binMs,
+    bins: 700 / binMs,
+    forwardBins: 200 / binMs,
+    moveOnsetBin: Math.round(250 / binMs),
+  });
+  const summary = summarizeDataset(data);
+  console.log(
+    `backend ${backend.backend}; ${summary.trials.train}/${summary.trials.val}/${summary.trials.test} ` +
+      `train/val/test trials of ${summary.bins}+${summary.forwardBins} bins (${binMs} ms)`,
+  );
+  const model = createModel({ kind, ...dataShape(data), seed });
+  const result = await fit(model, data, {
+    epochs,
+    seed,
+    batchSize: 32,
+    learningRate: 2e-3,
+    checkpointDir: dir,
+    label: kind,
+  });
+  console.log(result.message);
+  const score = (rates: { train: RateSet; eval: RateSet }) => evaluateNLB(data, rates);
+  const baseline = fitSmoothingBaseline(data);
+  const rows = {
+    [kind]: score({
+      train: await predict(model, data, "train"),
+      eval: await predict(model, data, "test"),
+    }),
+    smoothing: score({
+      train: baseline.predict(data, "train"),
+      eval: baseline.predict(data, "test"),
+    }),
+    "true rates": score({ train: truthRates(data, "train"), eval: truthRates(data, "test") }),
+  };
+  model.dispose();
+  console.log("\ntest split      co-bps  vel R2  psth R2  fp-bps");
+  for (const [name, r] of Object.entries(rows)) {
+    const f = (v: number | null) => (v === null ? "-" : v.toFixed(3)).padStart(7);
+    console.log(`${name.padEnd(14)} ${f(r.coBps)} ${f(r.velR2)} ${f(r.psthR2)} ${f(r.fpBps)}`);
+  }
+  await writeJsonAtomic(`${dir}/scores.json`, { backend, summary, fit: result, scores: rows });
+  console.log(`\nwrote ${dir}/best (checkpoint) and ${dir}/scores.json`);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo, train };
 
 /** Run one command line; returns the exit code (0 ok, 1 failure, 2 bad usage). */
 export async function main(argv: string[]): Promise<number> {

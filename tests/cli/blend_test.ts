@@ -45,7 +45,7 @@ Deno.test("--help prints usage; bad commands and options are errors with exit co
   assert.match(help.out, /Usage: deno run/);
   const unknown = await run(["fly"]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.err, /unknown command "fly"; expected one of: demo/);
+  assert.match(unknown.err, /unknown command "fly"; expected one of: demo, train/);
   const badNumber = await run(["demo", "--trials", "ten"]);
   assert.equal(badNumber.code, 2);
   assert.match(badNumber.err, /--trials must be an integer >= 10, got "ten"/);
@@ -53,4 +53,45 @@ Deno.test("--help prints usage; bad commands and options are errors with exit co
   assert.equal(badOption.code, 2);
   assert.match(badOption.err, /colour/);
   assert.equal((await run([])).code, 2);
+});
+
+Deno.test({
+  name: "train fits a model, saves its best checkpoint and scores it beside the baselines",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const { code, out } = await run([
+        "train",
+        "--model",
+        "ndt",
+        "--trials",
+        "40",
+        "--epochs",
+        "2",
+        "--out",
+        dir,
+      ]);
+      assert.equal(code, 0, out);
+      assert.match(out, /test split +co-bps +vel R2/);
+      const written = JSON.parse(await Deno.readTextFile(`${dir}/ndt/scores.json`));
+      assert.deepEqual(Object.keys(written.scores), ["ndt", "smoothing", "true rates"]);
+      assert.equal(written.fit.epochsRun, 2);
+      assert.ok(written.scores["true rates"].coBps > written.scores.smoothing.coBps);
+      const files = [...Deno.readDirSync(`${dir}/ndt/best`)].map((e) => e.name).sort();
+      assert.deepEqual(files, ["config.json", "metrics.json", "model.safetensors"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("train refuses an unknown model or bin width with exit code 2", async () => {
+  const model = await run(["train", "--model", "gpt"]);
+  assert.equal(model.code, 2);
+  assert.match(model.err, /--model must be one of ndt, rnn, lfads, got "gpt"/);
+  const bin = await run(["train", "--bin-ms", "10"]);
+  assert.equal(bin.code, 2);
+  assert.match(bin.err, /--bin-ms must be 5 or 20, got 10/);
 });
