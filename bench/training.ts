@@ -28,6 +28,7 @@ const { values } = parseArgs({
     "slow-steps": { type: "string", default: "2" },
     out: { type: "string", default: "out" },
     python: { type: "string", default: "/usr/bin/python3" },
+    "reference-device": { type: "string", default: "cpu" },
   },
 });
 const BATCH = 64;
@@ -46,10 +47,20 @@ interface BenchRecord {
   numTensorsGrowth: number;
 }
 
-async function torchReference(steps: number): Promise<{ msPerStep: number; torch: string } | null> {
+async function torchReference(
+  steps: number,
+): Promise<{ msPerStep: number; torch: string; device: string } | null> {
   try {
     const { code, stdout, stderr } = await new Deno.Command(values.python!, {
-      args: ["bench/reference/ndt_torch.py", "--steps", String(steps), "--threads", "1"],
+      args: [
+        "bench/reference/ndt_torch.py",
+        "--steps",
+        String(steps),
+        "--threads",
+        "1",
+        "--device",
+        values["reference-device"]!,
+      ],
     }).output();
     if (code !== 0) {
       console.log(
