@@ -81,7 +81,7 @@ async function torchReference(
 const full = reachDataset({ seed: 0 });
 const train = trialsInSplit(full, "train");
 
-async function measure(kind: ModelKind, backend: BackendName, steps: number, warmup: number) {
+async function measure(kind: ModelKind, steps: number, warmup: number) {
   const trials = train.slice(0, BATCH * (steps + warmup));
   const data = subsetTrials(full, trials);
   data.split = data.split.map(() => "train");
@@ -139,7 +139,7 @@ for (const backend of values.backends!.split(",") as BackendName[]) {
   const slow = backend === "cpu" || (backend === "webgpu" && info.adapter?.isFallback);
   for (const kind of values.models!.split(",") as ModelKind[]) {
     const n = slow ? slowSteps : steps;
-    const m = await measure(kind, backend, n, 1);
+    const m = await measure(kind, n, 1);
     const referenceMs = kind === "ndt" && reference ? reference.msPerStep : null;
     records.push({
       name: kind === "ndt" ? "ndt-blend-mc_maze" : `${kind}-mc_maze`,
