@@ -40,6 +40,17 @@ export interface MaskingOptions {
   rescale: boolean;
 }
 
+// Recurrent models see every bin, so coordinated dropout (LFADS's) keeps them from
+// copying their input: 30% of single entries hidden, the rest scaled up.
+const COORDINATED_DROPOUT: MaskingOptions = {
+  mode: "element",
+  ratio: 0.3,
+  zeroFraction: 1,
+  randomFraction: 0,
+  maxSpan: 1,
+  rescale: true,
+};
+
 /** The masking each architecture trains with unless told otherwise. */
 export const MASKING_DEFAULTS: Readonly<Record<ModelKind, MaskingOptions>> = {
   // NDT as in BLEND: 25% of bins, every neuron of a masked bin zeroed.
@@ -51,23 +62,8 @@ export const MASKING_DEFAULTS: Readonly<Record<ModelKind, MaskingOptions>> = {
     maxSpan: 1,
     rescale: false,
   },
-  // Recurrent models see every bin; coordinated dropout keeps them from copying input.
-  rnn: {
-    mode: "element",
-    ratio: 0.3,
-    zeroFraction: 1,
-    randomFraction: 0,
-    maxSpan: 1,
-    rescale: true,
-  },
-  lfads: {
-    mode: "element",
-    ratio: 0.3,
-    zeroFraction: 1,
-    randomFraction: 0,
-    maxSpan: 1,
-    rescale: true,
-  },
+  rnn: COORDINATED_DROPOUT,
+  lfads: COORDINATED_DROPOUT,
 };
 
 /** Fill in and check masking options against a model kind's defaults. */

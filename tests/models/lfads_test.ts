@@ -1,21 +1,27 @@
 import assert from "node:assert/strict";
 import { initBackend } from "../../lib/backend.ts";
 import { tf } from "../../lib/deps.ts";
-import { ArgumentError } from "../../lib/errors.ts";
 import { LFADS_DEFAULTS } from "../../lib/models/lfads.ts";
-import {
-  createModel,
-  type ModelInputs,
-  type ModelOutputs,
-  type SequenceModel,
-} from "../../lib/models/model.ts";
+import { createModel, type ModelOutputs, type SequenceModel } from "../../lib/models/model.ts";
 import { Random } from "../../lib/random.ts";
+import {
+  BATCH,
+  BINS,
+  counts,
+  FORWARD,
+  HELDIN,
+  LENGTH,
+  NEURONS,
+  poissonLoss,
+  run,
+  SHAPE,
+  tensorsOf,
+  throwsArgument,
+  values,
+} from "./recurrent_helpers.ts";
 
 await initBackend("cpu");
 
-const [BATCH, BINS, FORWARD, HELDIN, HELDOUT] = [4, 12, 3, 6, 2];
-const LENGTH = BINS + FORWARD, NEURONS = HELDIN + HELDOUT;
-const SHAPE = { heldinNeurons: HELDIN, heldoutNeurons: HELDOUT, bins: BINS, forwardBins: FORWARD };
 const SIZES = {
   icEncoderDim: 8,
   icDim: 4,
@@ -27,60 +33,11 @@ const SIZES = {
 };
 const BEHAVIOR = { kind: "behavior" as const, names: ["a", "b"], mean: [0, 0], std: [1, 1] };
 
-/** Seeded Poisson counts, batch x bins x neurons, with a smooth rate per neuron. */
-function counts(batch: number, bins: number, neurons: number, seed: number): tf.Tensor3D {
-  const rng = new Random(seed);
-  const values = new Float32Array(batch * bins * neurons);
-  for (let b = 0; b < batch; b++) {
-    for (let t = 0; t < bins; t++) {
-      for (let n = 0; n < neurons; n++) {
-        const rate = Math.exp(0.3 + Math.sin(0.5 * t + n + b));
-        values[(b * bins + t) * neurons + n] = rng.poisson(rate);
-      }
-    }
-  }
-  return tf.tensor3d(values, [batch, bins, neurons]);
-}
-
 function normals(shape: number[], seed: number, scale = 1, offset = 0): number[] {
   const rng = new Random(seed);
   return Array.from(
     { length: shape.reduce((a, b) => a * b, 1) },
     () => offset + scale * rng.normal(),
-  );
-}
-
-/** Mean Poisson negative log-likelihood (without the log y! constant). */
-function poissonLoss(logRates: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.sub(tf.exp(logRates), tf.mul(y, logRates)));
-}
-
-/** A forward pass inside `tf.tidy`, its outputs kept. */
-function run(model: SequenceModel, inputs: ModelInputs, training: boolean, seed = 0): ModelOutputs {
-  return tf.tidy(() =>
-    model.forward(inputs, { training, seed }) as unknown as tf.TensorContainer
-  ) as unknown as ModelOutputs;
-}
-
-/** Every tensor of a forward pass's outputs (for disposal). */
-function tensorsOf(outputs: ModelOutputs): tf.Tensor[] {
-  return [
-    outputs.logRates,
-    outputs.latents,
-    ...outputs.hidden,
-    ...Object.values(outputs.auxiliary),
-  ];
-}
-
-function values(model: SequenceModel, inputs: ModelInputs, training: boolean, seed = 0) {
-  return tf.tidy(() => model.forward(inputs, { training, seed }).logRates).arraySync();
-}
-
-function throwsArgument(fn: () => unknown, text: string): void {
-  assert.throws(
-    fn,
-    (e: unknown) => e instanceof ArgumentError && e.message.includes(text),
-    `expected an ArgumentError containing "${text}"`,
   );
 }
 
