@@ -6,6 +6,14 @@
  * `python3-torch` is installed. Prints a table and writes `out/bench.json`.
  *
  *   deno run --allow-read --allow-write=out --allow-env --allow-run=/usr/bin/python3 bench/training.ts
+ *
+ * On a GPU machine without Deno or network (the H100 numbers in the README): carry Deno as
+ * `xz -c $(which deno) > .devtools/deno.xz`, the bench as
+ * `deno bundle --platform deno -o .devtools/bench.js bench/training.ts`, and the Vulkan
+ * loader and libglvnd as Debian packages (`apt-get download libvulkan1 libegl1 libglvnd0
+ * libopengl0 libgl1 libglx0 libgles2` into `.gl/`); there, `dpkg -x` each into `/`, run
+ * `ldconfig`, set `VK_DRIVER_FILES` to the NVIDIA ICD json, and run the bundle with
+ * `--backends webgpu --python python3 --reference-device cuda`.
  * @module
  */
 
