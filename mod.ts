@@ -57,6 +57,7 @@ export { writeJsonAtomic, writeTextAtomic } from "./lib/io.ts";
 // Datasets
 export {
   type BehaviorScaling,
+  behaviorScaling,
   type DatasetSummary,
   type DatasetTruth,
   minibatches,

@@ -332,14 +332,14 @@ export interface BehaviorScaling {
 }
 
 /**
- * Z-score behavior with the mean and standard deviation of the train split only, so no
- * statistic of validation or test trials leaks into training. NaN stays NaN. A dimension
- * that is constant on train gets scale 1 (as scikit-learn's StandardScaler does).
+ * Mean and standard deviation of each behavior dimension over the trials of `fitOn`
+ * (NaN ignored; a constant dimension gets scale 1, as scikit-learn's StandardScaler does).
+ * A dimension that is NaN on every such trial is an error.
  */
-export function zscoreBehavior(
+export function behaviorScaling(
   dataset: NeuralDataset,
   fitOn: Split | readonly Split[] = "train",
-): { dataset: NeuralDataset; scaling: BehaviorScaling } {
+): BehaviorScaling {
   const fitSplits = typeof fitOn === "string" ? [fitOn] : [...fitOn];
   const trials = trialsInSplit(dataset, fitSplits);
   if (trials.length === 0) fail(`zscoreBehavior: split ${fitSplits.join("+")} has no trials`);
@@ -359,6 +359,21 @@ export function zscoreBehavior(
     mean[k] = stats.mean;
     std[k] = stats.std > 0 ? stats.std : 1;
   }
+  return { mean, std, fitOn: fitSplits };
+}
+
+/**
+ * Z-score behavior with the mean and standard deviation of the train split only, so no
+ * statistic of validation or test trials leaks into training. NaN stays NaN. A dimension
+ * that is constant on train gets scale 1 (as scikit-learn's StandardScaler does).
+ */
+export function zscoreBehavior(
+  dataset: NeuralDataset,
+  fitOn: Split | readonly Split[] = "train",
+): { dataset: NeuralDataset; scaling: BehaviorScaling } {
+  const scaling = behaviorScaling(dataset, fitOn);
+  const { mean, std } = scaling;
+  const dims = dataset.behavior.shape[2];
   const source = dataset.behavior.data;
   const data = source instanceof Float64Array
     ? new Float64Array(source.length)
@@ -369,7 +384,7 @@ export function zscoreBehavior(
   }
   return {
     dataset: { ...dataset, behavior: { data, shape: [...dataset.behavior.shape] } },
-    scaling: { mean, std, fitOn: fitSplits },
+    scaling,
   };
 }
 

@@ -5,9 +5,8 @@
  * @module
  */
 
-import { type NeuralDataset, type Split, trialsInSplit } from "../data/dataset.ts";
+import { behaviorScaling, type NeuralDataset, type Split } from "../data/dataset.ts";
 import { ArgumentError } from "../errors.ts";
-import { meanStd } from "../math.ts";
 import type { DataShape, ModelConfig, PrivilegedSpec } from "../models/model.ts";
 
 /** The data shape of a dataset, for building a model that fits it. */
@@ -58,27 +57,11 @@ export function privilegedSpec(
   if (kind === "condition") {
     return { kind, conditions: [...new Set(dataset.condition)].sort((a, b) => a - b) };
   }
-  const [, bins, dims] = dataset.behavior.shape;
-  if (dims === 0) throw new ArgumentError(`dataset "${dataset.name}" has no behavior to privilege`);
-  const trials = trialsInSplit(dataset, fitOn);
-  const mean: number[] = [], std: number[] = [];
-  const column = new Float64Array(trials.length * bins);
-  for (let k = 0; k < dims; k++) {
-    let n = 0;
-    for (const i of trials) {
-      for (let t = 0; t < bins; t++) column[n++] = dataset.behavior.data[(i * bins + t) * dims + k];
-    }
-    const stats = meanStd(column.subarray(0, n));
-    if (stats.count === 0) {
-      throw new ArgumentError(
-        `behavior "${
-          dataset.behaviorNames[k]
-        }" is NaN on every ${fitOn} trial; it cannot be z-scored`,
-      );
-    }
-    mean.push(stats.mean);
-    std.push(stats.std > 0 ? stats.std : 1);
+  if (dataset.behavior.shape[2] === 0) {
+    throw new ArgumentError(`dataset "${dataset.name}" has no behavior to privilege`);
   }
+  const scaling = behaviorScaling(dataset, fitOn);
+  const mean = Array.from(scaling.mean), std = Array.from(scaling.std);
   return { kind, names: [...dataset.behaviorNames], mean, std };
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type Array3, array3, get3, index3 } from "../../lib/array.ts";
 import {
+  behaviorScaling,
   minibatches,
   type NeuralDataset,
   splitDataset,
@@ -353,6 +354,18 @@ Deno.test("zscoreBehavior uses train statistics only", () => {
   assert.equal(z.heldinSpikes, d.heldinSpikes);
   assert.equal(d.behavior.data[0], 1);
   validateDataset(z);
+});
+
+Deno.test("behaviorScaling gives the hand-worked statistics without copying behavior", () => {
+  const d = tinyDataset();
+  const scaling = behaviorScaling(d); // the same train trials as above
+  close(scaling.mean[0], 3, 1e-12, "mean vel_x");
+  close(scaling.std[0], Math.sqrt(8 / 3), 1e-12, "sd vel_x");
+  assert.deepEqual([scaling.mean[1], scaling.std[1]], [5, 1]);
+  const both = behaviorScaling(d, ["train", "test"]);
+  // vel_x on train + test: 1, 3, 5, -1, 2 -> mean 2.
+  close(both.mean[0], 2, 1e-12, "mean vel_x over train+test");
+  assert.deepEqual(both.fitOn, ["train", "test"]);
 });
 
 Deno.test("zscoreBehavior keeps the behavior's typed-array kind", () => {

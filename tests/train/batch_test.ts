@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type Array3, get3 } from "../../lib/array.ts";
 import type { NeuralDataset } from "../../lib/data/dataset.ts";
 import { reachDataset } from "../../lib/data/synthetic/reach.ts";
-import { ArgumentError } from "../../lib/errors.ts";
+import { ArgumentError, DatasetError } from "../../lib/errors.ts";
 import {
   type ModelConfigInput,
   type PrivilegedSpec,
@@ -198,7 +198,7 @@ Deno.test("privilegedSpec behavior rejects no behavior or all-NaN behavior", () 
   assert.throws(
     () => privilegedSpec(withBehavior(D, behavior, [...D.behaviorNames]), "behavior"),
     (e: unknown) =>
-      e instanceof ArgumentError && /"hand_vel_y" is NaN on every train trial/.test(e.message),
+      e instanceof DatasetError && /"hand_vel_y" is NaN on every train trial/.test(e.message),
   );
 });
 
