@@ -6,7 +6,13 @@
  * @module
  */
 
-import { minibatches, type NeuralDataset, type Split, trialsInSplit } from "../data/dataset.ts";
+import {
+  minibatches,
+  type NeuralDataset,
+  type Split,
+  subsetTrials,
+  trialsInSplit,
+} from "../data/dataset.ts";
 import { tf } from "../deps.ts";
 import { ArgumentError, describe } from "../errors.ts";
 import { coBps, fpBps, poissonNLL } from "../metrics/nlb.ts";
@@ -158,60 +164,39 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
-/** Poisson NLL per entry, held-out and forward bins (what the model always predicts). */
-function validationLoss(
-  prediction: Awaited<ReturnType<typeof predict>>,
-  dataset: NeuralDataset,
-): number {
-  let total = 0, entries = 0;
-  const pairs = [
-    [prediction.heldout, dataset.heldoutSpikes],
-    [prediction.forwardHeldin, dataset.forwardHeldinSpikes],
-    [prediction.forwardHeldout, dataset.forwardHeldoutSpikes],
-  ] as const;
-  for (const [rates, all] of pairs) {
-    if (rates.data.length === 0) continue;
-    const [, time, channels] = all.shape;
-    const data = new Float32Array(prediction.trials.length * time * channels);
-    prediction.trials.forEach((trial, b) =>
-      data.set(
-        all.data.subarray(trial * time * channels, (trial + 1) * time * channels),
-        b * time * channels,
-      )
-    );
-    total += poissonNLL(rates, { data, shape: [prediction.trials.length, time, channels] });
-    entries += data.length;
-  }
-  return total / Math.max(1, entries);
-}
-
+/**
+ * Validation metrics on the validation trials (`valData`, cut out once per fit): Poisson
+ * NLL per entry over held-out neurons and forward bins (what the model always predicts),
+ * co-bps and fp-bps.
+ */
 async function validate(
   model: SequenceModel,
-  dataset: NeuralDataset,
+  valData: NeuralDataset,
   split: Split,
 ): Promise<Record<string, number>> {
-  const prediction = await predict(model, dataset, split);
-  const pick = (a: { data: ArrayLike<number>; shape: readonly number[] }) => {
-    const [, time, channels] = a.shape;
-    const data = new Float32Array(prediction.trials.length * time * channels);
-    prediction.trials.forEach((trial, b) =>
-      data.set(
-        (a.data as Float32Array).subarray(trial * time * channels, (trial + 1) * time * channels),
-        b * time * channels,
-      )
-    );
-    return { data, shape: [prediction.trials.length, time, channels] as [number, number, number] };
-  };
-  const out: Record<string, number> = { loss: validationLoss(prediction, dataset) };
-  if (dataset.heldoutSpikes.shape[2] > 0) {
-    out.coBps = coBps(prediction.heldout, pick(dataset.heldoutSpikes));
+  const prediction = await predict(model, valData, split);
+  let total = 0, entries = 0;
+  for (
+    const [rates, spikes] of [
+      [prediction.heldout, valData.heldoutSpikes],
+      [prediction.forwardHeldin, valData.forwardHeldinSpikes],
+      [prediction.forwardHeldout, valData.forwardHeldoutSpikes],
+    ] as const
+  ) {
+    if (rates.data.length === 0) continue;
+    total += poissonNLL(rates, spikes);
+    entries += rates.data.length;
   }
-  if (dataset.forwardHeldinSpikes.shape[1] > 0) {
+  const out: Record<string, number> = { loss: total / Math.max(1, entries) };
+  if (valData.heldoutSpikes.shape[2] > 0) {
+    out.coBps = coBps(prediction.heldout, valData.heldoutSpikes);
+  }
+  if (valData.forwardHeldinSpikes.shape[1] > 0) {
     out.fpBps = fpBps({
       heldinRates: prediction.forwardHeldin,
       heldoutRates: prediction.forwardHeldout,
-      heldinSpikes: pick(dataset.forwardHeldinSpikes),
-      heldoutSpikes: pick(dataset.forwardHeldoutSpikes),
+      heldinSpikes: valData.forwardHeldinSpikes,
+      heldoutSpikes: valData.forwardHeldoutSpikes,
     });
   }
   return out;
@@ -282,7 +267,11 @@ export async function fit(
   if (trainTrials.length === 0) {
     throw new ArgumentError(`fit: the "${options.trainSplit ?? "train"}" split has no trials`);
   }
-  if (valSplit !== null && trialsInSplit(dataset, valSplit).length === 0) {
+  // The validation trials, cut out once (validated after every epoch).
+  const valData = valSplit === null
+    ? null
+    : subsetTrials(dataset, trialsInSplit(dataset, valSplit));
+  if (valData && valData.split.length === 0) {
     throw new ArgumentError(
       `fit: the validation split "${valSplit}" has no trials; give valSplit: null to train without one`,
     );
@@ -403,7 +392,7 @@ export async function fit(
       }
       if (status === "diverged") break;
 
-      const validation = valSplit === null ? null : await validate(model, dataset, valSplit);
+      const validation = valData === null ? null : await validate(model, valData, valSplit!);
       const record: EpochRecord = {
         epoch,
         trainLoss: lossSum / batches.length,
