@@ -13,6 +13,7 @@ import { tf, tfWasm } from "./deps.ts";
 import { BackendError } from "./errors.ts";
 import { installWasmIdentity, uninstallWasmIdentity } from "./kernels/wasm_identity.ts";
 import { installWasmMatMul, uninstallWasmMatMul } from "./kernels/wasm_matmul.ts";
+import { installWebGPUAddN } from "./kernels/webgpu_addn.ts";
 
 /** The backends blend can run on. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
@@ -238,6 +239,7 @@ export async function initBackend(prefer?: BackendName | "auto"): Promise<Backen
   silenceCpuBanner(); // tfjs may fall back to cpu internally whichever backend runs
   const backend = tf.getBackend() as BackendName;
   const matMul = backend === "wasm" ? chooseWasmMatMul() : null;
+  if (backend === "webgpu") installWebGPUAddN(); // tfjs's drops inputs past a binding limit
   current = {
     backend,
     chosenBy,

@@ -432,7 +432,7 @@ export function createLFADS(config: LFADSConfig): SequenceModel {
         terms.klCo = perTrial(kl, mean.shape[0], config.klCoScale);
       }
       if (config.l2Scale > 0) {
-        const squares = tf.sum(tf.stack(recurrentWeights.map((w) => tf.sum(tf.square(w))))); // not addN: wrong on WebGPU
+        const squares = tf.addN(recurrentWeights.map((w) => tf.sum(tf.square(w))));
         terms.l2 = tf.mul(squares, config.l2Scale / recurrentCount) as tf.Scalar;
       }
       return terms;

@@ -127,7 +127,7 @@ export function createRNN(config: RNNConfig): SequenceModel {
     },
     regularizers(): Record<string, tf.Scalar> {
       if (config.l2Scale === 0) return {};
-      const squares = tf.sum(tf.stack(recurrentWeights.map((w) => tf.sum(tf.square(w))))); // not addN: wrong on WebGPU
+      const squares = tf.addN(recurrentWeights.map((w) => tf.sum(tf.square(w))));
       return { l2: tf.mul(squares, config.l2Scale / recurrentCount) as tf.Scalar };
     },
     dispose() {

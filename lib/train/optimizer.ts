@@ -100,12 +100,8 @@ export class AdamW {
     const o = this.options;
     this.#step++;
     const t = this.#step;
-    // Stack the per-weight sums rather than tf.addN: tfjs's WebGPU addN returned zeros for
-    // more than a few inputs (tfjs 4.22, measured), which silently broke clipping there.
     const norm = tf.tidy(() =>
-      tf.sqrt(
-        tf.sum(tf.stack([...gradients.values()].map((g) => tf.sum(tf.square(g))))),
-      ) as tf.Scalar
+      tf.sqrt(tf.addN([...gradients.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar
     );
     tf.tidy(() => {
       // Clip by the global norm: scale = min(1, clip / norm).

@@ -580,11 +580,7 @@ async function trainStep(
     const outputs = model.forward(inputs, { training: true, seed: ctx.seed });
     const poisson = maskedPoissonLoss(outputs.logRates, targets, weightTensor);
     const regularizers = model.regularizers(outputs, { epoch: ctx.epoch, step: ctx.step });
-    // A chain of adds, not tf.addN (wrong on tfjs's WebGPU backend for several inputs).
-    const base = Object.values(regularizers).reduce(
-      (sum, term) => tf.add(sum, term),
-      poisson,
-    ) as tf.Scalar;
+    const base = tf.addN([poisson, ...Object.values(regularizers)]) as tf.Scalar;
     let total = base;
     let terms: Record<string, tf.Scalar> = { poisson, ...regularizers };
     if (ctx.objective) {
