@@ -11,6 +11,7 @@ import {
   saveCheckpoint,
 } from "../../lib/train/checkpoint.ts";
 import { decodeSafetensors, type NamedTensor } from "../../lib/train/safetensors.ts";
+import { assertSameTensors, bytesOf } from "./tensors.ts";
 
 await initBackend("cpu");
 
@@ -49,23 +50,6 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
     await fn(dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function bytesOf(data: ArrayBufferView): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function assertSameWeights(
-  actual: Map<string, NamedTensor>,
-  expected: Map<string, NamedTensor>,
-): void {
-  assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort());
-  for (const [name, want] of expected) {
-    const got = actual.get(name)!;
-    assert.equal(got.dtype, want.dtype, name);
-    assert.deepEqual(got.shape, want.shape, name);
-    assert.deepEqual(bytesOf(got.data), bytesOf(want.data), name);
   }
 }
 
@@ -114,7 +98,7 @@ Deno.test("checkpoint: save then loadModel restores identical weights, config, m
         assert.deepEqual(loaded.config, model.config);
         assert.deepEqual(loadedMetrics, { coBps: 0.25, history: [1, 0.5] });
         const saved = await modelWeights(model);
-        assertSameWeights(await modelWeights(loaded), saved);
+        assertSameTensors(await modelWeights(loaded), saved);
         // The saved weights are not what the config alone builds: loading did the work.
         const initial = await modelWeights(fresh);
         assert.ok(
@@ -156,8 +140,8 @@ Deno.test("checkpoint: optimizer slots and trainer state round trip", async () =
       const checkpoint = await readCheckpoint(`${tmp}/ckpt`);
       assert.deepEqual(checkpoint.metrics, {});
       assert.deepEqual(checkpoint.state, state);
-      assertSameWeights(checkpoint.optimizer!, optimizer);
-      assertSameWeights(checkpoint.weights, await modelWeights(model));
+      assertSameTensors(checkpoint.optimizer!, optimizer);
+      assertSameTensors(checkpoint.weights, await modelWeights(model));
       assert.deepEqual(
         [...Deno.readDirSync(`${tmp}/ckpt`)].map((e) => e.name).sort(),
         [
@@ -255,7 +239,7 @@ Deno.test("checkpoint: assignWeights lists every mismatch and assigns nothing th
         assert.match(error.message, /\[8\] in the checkpoint but \[16\] in the model/);
         return true;
       });
-      assertSameWeights(await modelWeights(wide), before);
+      assertSameTensors(await modelWeights(wide), before);
 
       const [first, second] = [...weights.keys()];
       const edited = new Map(weights);
@@ -281,10 +265,10 @@ Deno.test("checkpoint: assignWeights lists every mismatch and assigns nothing th
           );
           return true;
         });
-        assertSameWeights(await modelWeights(target), untouched);
+        assertSameTensors(await modelWeights(target), untouched);
         // The intact map loads into a model of the same config.
         assignWeights(target, weights, "small");
-        assertSameWeights(await modelWeights(target), weights);
+        assertSameTensors(await modelWeights(target), weights);
       } finally {
         target.dispose();
       }

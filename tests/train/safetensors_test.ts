@@ -7,6 +7,7 @@ import {
   type NamedTensor,
   SAFETENSORS_DTYPES,
 } from "../../lib/train/safetensors.ts";
+import { assertSameTensors } from "./tensors.ts";
 
 const PYTHON = "/usr/bin/python3";
 const hasPython = (() => {
@@ -18,9 +19,6 @@ const hasPython = (() => {
 })();
 
 /** The bytes behind a typed array (compares NaN payloads and -0 exactly). */
-function bytesOf(data: ArrayBufferView): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
 
 function headerOf(bytes: Uint8Array): { length: number; text: string } {
   const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
@@ -60,20 +58,6 @@ const METADATA = {
   "note with spaces": 'ünïcode \n and "quotes"',
   "0": "integer-like key",
 };
-
-function assertSameTensors(
-  actual: Map<string, NamedTensor>,
-  expected: Map<string, NamedTensor>,
-): void {
-  assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort());
-  for (const [name, want] of expected) {
-    const got = actual.get(name)!;
-    assert.equal(got.dtype, want.dtype, name);
-    assert.deepEqual(got.shape, want.shape, name);
-    assert.equal(got.data.constructor, want.data.constructor, name);
-    assert.deepEqual(bytesOf(got.data), bytesOf(want.data), name);
-  }
-}
 
 Deno.test("safetensors: round trip of every dtype, metadata, a scalar and empty tensors", () => {
   const tensors = everyDtype();
