@@ -123,8 +123,9 @@ export function maskSpikes(
     scored.fill(1);
     return { input, scored };
   }
+  // The largest count bounds random replacements; scanning the batch is only needed then.
   let maxCount = 0;
-  for (const v of spikes) if (v > maxCount) maxCount = v;
+  if (options.randomFraction > 0) { for (const v of spikes) if (v > maxCount) maxCount = v; }
   const masked = new Uint8Array(spikes.length);
   for (let b = 0; b < batch; b++) {
     const base = b * bins * neurons;
