@@ -69,3 +69,34 @@ export function logspace(start: number, stop: number, count: number): number[] {
   const step = (stop - start) / (count - 1);
   return Array.from({ length: count }, (_, i) => 10 ** (start + i * step));
 }
+
+/** Mean, sample standard deviation (n - 1; 0 for one value) and count of finite values. */
+export function summarize(values: readonly number[]): { mean: number; sd: number; n: number } {
+  const finite = values.filter(Number.isFinite);
+  const n = finite.length;
+  if (n === 0) return { mean: NaN, sd: NaN, n };
+  const mean = finite.reduce((a, b) => a + b, 0) / n;
+  const squares = finite.reduce((a, v) => a + (v - mean) ** 2, 0);
+  return { mean, sd: n > 1 ? Math.sqrt(squares / (n - 1)) : 0, n };
+}
+
+/**
+ * Two-sided exact sign test: the probability, under "wins and losses are equally likely",
+ * of a split at least as uneven as `wins` : `losses` (ties are dropped, as usual).
+ */
+export function signTest(wins: number, losses: number): number {
+  for (const [name, v] of [["wins", wins], ["losses", losses]] as const) {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new ArgumentError(`signTest: ${name} must be an integer >= 0, got ${v}`);
+    }
+  }
+  const n = wins + losses;
+  if (n === 0) return 1;
+  const k = Math.min(wins, losses);
+  let tail = 0, term = 2 ** -n; // C(n, 0) / 2^n
+  for (let i = 0; i <= k; i++) {
+    tail += term;
+    term *= (n - i) / (i + 1);
+  }
+  return Math.min(1, 2 * tail);
+}

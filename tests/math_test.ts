@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ArgumentError } from "../lib/errors.ts";
-import { logGamma, logspace, meanStd } from "../lib/math.ts";
+import { logGamma, logspace, meanStd, signTest, summarize } from "../lib/math.ts";
 
 function assertRelative(actual: number, expected: number, tolerance: number, what: string): void {
   assert.ok(
@@ -89,4 +89,23 @@ Deno.test("logspace with one point is 10^start; bad counts throw", () => {
       (e: unknown) => e instanceof ArgumentError && e.message.includes(`got ${count}`),
     );
   }
+});
+
+Deno.test("summarize: mean, sample sd (n - 1) and count of the finite values", () => {
+  const s = summarize([1, 2, 3, 4, NaN]);
+  assert.equal(s.n, 4);
+  assert.equal(s.mean, 2.5);
+  assert.ok(Math.abs(s.sd - Math.sqrt(5 / 3)) < 1e-12);
+  assert.deepEqual(summarize([7]), { mean: 7, sd: 0, n: 1 });
+  assert.ok(Number.isNaN(summarize([]).mean));
+});
+
+Deno.test("signTest matches the exact binomial tail (scipy.stats.binomtest values)", () => {
+  // binomtest(k, n, 0.5).pvalue: 5 of 5 -> 0.0625, 4 of 5 -> 0.375, 9 of 10 -> 0.021484375
+  assert.ok(Math.abs(signTest(5, 0) - 0.0625) < 1e-12);
+  assert.ok(Math.abs(signTest(4, 1) - 0.375) < 1e-12);
+  assert.ok(Math.abs(signTest(1, 9) - 0.021484375) < 1e-12);
+  assert.equal(signTest(3, 3), 1);
+  assert.equal(signTest(0, 0), 1);
+  assert.throws(() => signTest(-1, 2), /wins must be an integer >= 0, got -1/);
 });

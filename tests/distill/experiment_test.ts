@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { initBackend } from "../../lib/backend.ts";
+import { reachDataset } from "../../lib/data/synthetic/reach.ts";
+import {
+  BLEND_METRICS,
+  formatResultsMarkdown,
+  formatResultsTable,
+  resultsCsv,
+  runBlendExperiment,
+  type RunRecord,
+  summarizeRuns,
+} from "../../lib/distill/experiment.ts";
+
+await initBackend("wasm");
+
+const DATA = reachDataset({
+  trials: 60,
+  heldinNeurons: 12,
+  heldoutNeurons: 4,
+  bins: 16,
+  forwardBins: 3,
+  binMs: 20,
+  moveOnsetBin: 5,
+  behaviorExpression: 0.25,
+  seed: 4,
+});
+
+Deno.test({
+  name: "runBlendExperiment: every model, arm, seed and metric, written as JSON and CSV",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const seen: string[] = [];
+      const results = await runBlendExperiment({
+        dataset: DATA,
+        models: [{ kind: "ndt", dModel: 16, layers: 1, feedForward: 16 }, {
+          kind: "rnn",
+          encoderDim: 8,
+          generatorDim: 8,
+          factorDim: 4,
+        }],
+        strategies: ["hard", "soft"],
+        seeds: [0, 5],
+        fit: { epochs: 2, batchSize: 16, progress: "none" },
+        evaluate: { gridSearch: false, alphas: [0.01] },
+        outDir: dir,
+        onRun: (r) => seen.push(`${r.model}/${r.arm}/${r.seed}`),
+      });
+      assert.equal(results.runs.length, 2 * 2 * 4);
+      assert.deepEqual(seen.slice(0, 4), [
+        "ndt/teacher/0",
+        "ndt/baseline/0",
+        "ndt/hard/0",
+        "ndt/soft/0",
+      ]);
+      // Every arm of every model has every metric, over both seeds.
+      assert.equal(results.summary.length, 2 * 4 * BLEND_METRICS.length);
+      for (const s of results.summary) {
+        assert.equal(s.n, 2, `${s.model} ${s.arm} ${s.metric}`);
+        assert.ok(Number.isFinite(s.mean) && Number.isFinite(s.sd));
+        assert.equal(s.vsBaseline === null, s.role === "baseline");
+      }
+      for (const run of results.runs) {
+        assert.equal(run.curves.length, 2);
+        for (const m of BLEND_METRICS) {
+          assert.ok(Number.isFinite(run.scores[m]!), `${run.arm} ${m}`);
+        }
+        if (run.role === "student") assert.ok("distill" in run.curves[0].terms);
+      }
+      assert.deepEqual(results.settings.seeds, [0, 5]);
+      assert.equal(results.settings.alpha, 0.5);
+      const json = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+      assert.equal(json.runs.length, 16);
+      const csv = (await Deno.readTextFile(`${dir}/results.csv`)).trim().split("\n");
+      assert.equal(csv.length, 1 + 16 * BLEND_METRICS.length);
+      assert.match(csv[1], /^ndt,teacher,teacher,0,coBps,/);
+      const table = formatResultsTable(results);
+      assert.equal(table.split("\n").length, 1 + 8);
+      assert.match(formatResultsMarkdown(results), /^\| model \| arm \| co-bps/);
+      const display = (results as unknown as Record<symbol, () => Record<string, string>>)[
+        Symbol.for("Jupyter.display")
+      ]();
+      assert.match(display["text/html"], /<table>.*<th>vel R2<\/th>/s);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+function run(arm: string, role: RunRecord["role"], seed: number, velR2: number): RunRecord {
+  return {
+    model: "ndt",
+    arm,
+    role,
+    seed,
+    scores: { coBps: 0.2, velR2, psthR2: null, fpBps: 0.1 },
+    fit: { status: "completed", epochsRun: 1, bestEpoch: 0, bestValidation: null, seconds: 1 },
+    curves: [],
+  };
+}
+
+Deno.test("summarizeRuns: paired differences to the baseline of the same seed, sign test", () => {
+  const runs = [
+    run("baseline", "baseline", 0, 0.5),
+    run("baseline", "baseline", 1, 0.6),
+    run("baseline", "baseline", 2, 0.7),
+    run("baseline", "baseline", 3, 0.4),
+    run("baseline", "baseline", 4, 0.5),
+    run("hard", "student", 0, 0.55),
+    run("hard", "student", 1, 0.65),
+    run("hard", "student", 2, 0.72),
+    run("hard", "student", 3, 0.44),
+    run("hard", "student", 4, 0.49),
+  ];
+  const summary = summarizeRuns(runs);
+  assert.equal(summary.filter((s) => s.metric === "psthR2").length, 0, "null metrics are left out");
+  const vel = summary.find((s) => s.arm === "hard" && s.metric === "velR2")!;
+  assert.ok(Math.abs(vel.mean - 0.57) < 1e-12);
+  const v = vel.vsBaseline!;
+  assert.deepEqual([v.wins, v.losses, v.ties], [4, 1, 0]);
+  assert.ok(Math.abs(v.meanDiff - 0.03) < 1e-12);
+  assert.ok(Math.abs(v.pSign - 0.375) < 1e-12);
+  const co = summary.find((s) => s.arm === "hard" && s.metric === "coBps")!;
+  assert.deepEqual([co.vsBaseline!.ties, co.vsBaseline!.pSign], [5, 1]);
+  assert.match(resultsCsv({ runs } as never), /ndt,hard,student,4,velR2,0.49,1,1,1.0/);
+});
+
+Deno.test("runBlendExperiment rejects unknown strategies, empty models and bad seeds", async () => {
+  await assert.rejects(
+    () => runBlendExperiment({ dataset: DATA, strategies: ["warm" as never] }),
+    /strategies: "warm" is not one of hard, soft, feature, correlation/,
+  );
+  await assert.rejects(
+    () => runBlendExperiment({ dataset: DATA, models: [] }),
+    /at least one model/,
+  );
+  await assert.rejects(() => runBlendExperiment({ dataset: DATA, seeds: [1.5] }), /seeds must be/);
+});
