@@ -16,6 +16,15 @@ import { dataShape } from "../lib/train/batch.ts";
 import { predict } from "../lib/train/predict.ts";
 import { fit } from "../lib/train/trainer.ts";
 import type { Array3 } from "../lib/array.ts";
+import type { ModelSpec } from "../lib/distill/blend.ts";
+import {
+  type BlendResults,
+  formatResultsTable,
+  runBlendExperiment,
+  writeResults,
+} from "../lib/distill/experiment.ts";
+import { STRATEGIES, type StrategyName } from "../lib/distill/strategies.ts";
+import { saveExperimentFigures } from "../lib/plot/report.ts";
 
 const HELP = `blend: neural population dynamics with behavior as a guide
 
@@ -69,73 +78,244 @@ function decodeBehaviorR2(dataset: NeuralDataset, features: Array3): number {
   }).r2;
 }
 
+/** The built-in synthetic data of `demo` and `distill`: MC_Maze-like reaching, 20 ms bins. */
+function syntheticReach(trials: number, seed: number, behaviorExpression: number): NeuralDataset {
+  return reachDataset({
+    trials,
+    seed,
+    heldinNeurons: 60,
+    heldoutNeurons: 20,
+    binMs: 20,
+    bins: 35,
+    forwardBins: 5,
+    moveOnsetBin: 12,
+    behaviorExpression,
+  });
+}
+
+/** The demo's settings: a compact NDT, sized to run in about 5 minutes on 2 cores. */
+export const DEMO_SETTINGS = {
+  trials: 600,
+  behaviorExpression: 0.25,
+  model: { kind: "ndt", dModel: 32, layers: 2, heads: 2, feedForward: 64 } as ModelSpec,
+  strategies: ["hard", "feature"] as StrategyName[],
+  seeds: 3,
+  epochs: 30,
+  batchSize: 32,
+  learningRate: 2e-3,
+};
+
+/** Print the data's ceiling: what its true rates score, and vel R2 from raw spikes. */
+function describeData(dataset: NeuralDataset): Record<string, number> {
+  const truth = dataset.truth;
+  const s = summarizeDataset(dataset);
+  console.log(
+    `data: ${dataset.name}, ${s.trials.train}/${s.trials.val}/${s.trials.test} train/val/test trials, ` +
+      `${s.heldinNeurons}+${s.heldoutNeurons} neurons, ${s.bins}+${s.forwardBins} bins of ${dataset.binMs} ms`,
+  );
+  if (!truth) return {};
+  const ceiling = evaluateNLB(dataset, {
+    train: truthRates(dataset, "train"),
+    eval: truthRates(dataset, "test"),
+  });
+  const spikes = decodeBehaviorR2(dataset, concat3([dataset.heldinSpikes, dataset.heldoutSpikes], 2));
+  console.log(
+    `ceiling (true rates): co-bps ${ceiling.coBps!.toFixed(3)}, vel R2 ${ceiling.velR2!.toFixed(3)}; ` +
+      `vel R2 from single-bin spikes ${spikes.toFixed(3)}\n`,
+  );
+  return { trueCoBps: ceiling.coBps!, trueVelR2: ceiling.velR2!, spikesVelR2: spikes };
+}
+
+interface ExperimentArgs {
+  dataset: NeuralDataset;
+  models: ModelSpec[];
+  strategies: StrategyName[];
+  seeds: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  alpha: number;
+  temperature: number;
+  privileged: "behavior" | "condition";
+  outDir: string;
+}
+
+/** Run a BLEND experiment, print a line per run and the table, write results and figures. */
+async function experiment(args: ExperimentArgs): Promise<BlendResults> {
+  const backend = await initBackend();
+  console.log(`backend: ${backend.backend} (${backend.reason})`);
+  const ceiling = describeData(args.dataset);
+  const terminal = Deno.stdout.isTerminal();
+  const results = await runBlendExperiment({
+    dataset: args.dataset,
+    models: args.models,
+    strategies: args.strategies,
+    seeds: args.seeds,
+    alpha: args.alpha,
+    temperature: args.temperature,
+    privileged: args.privileged,
+    fit: {
+      epochs: args.epochs,
+      batchSize: args.batchSize,
+      learningRate: args.learningRate,
+      progress: terminal ? "bar" : "none",
+    },
+    onRun: (run) => {
+      const f = (v: number | null) => (v === null ? "-" : v.toFixed(3));
+      console.log(
+        `${run.model} ${run.arm.padEnd(11)} seed ${run.seed}: co-bps ${f(run.scores.coBps)}  ` +
+          `vel R2 ${f(run.scores.velR2)}  psth R2 ${f(run.scores.psthR2)}  fp-bps ${
+            f(run.scores.fpBps)
+          }  (${run.fit.seconds.toFixed(0)} s, best epoch ${(run.fit.bestEpoch ?? -1) + 1})`,
+      );
+    },
+  });
+  console.log(
+    `\ntest split, mean ± sd over ${results.settings.seeds.length} seeds; Δ = arm − baseline ` +
+      `of the same seed (seeds better / seeds)\n`,
+  );
+  console.log(formatResultsTable(results));
+  await writeResults(results, args.outDir);
+  await writeJsonAtomic(`${args.outDir}/ceiling.json`, ceiling);
+  const figures = await saveExperimentFigures(results, args.outDir);
+  console.log(
+    `\n${results.seconds.toFixed(0)} s in all; wrote ${args.outDir}/results.json, ` +
+      `${args.outDir}/results.csv and ${figures.join(", ")}`,
+  );
+  return results;
+}
+
 async function demo(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { trials: { type: "string" }, seed: { type: "string" }, out: { type: "string" } },
+    options: {
+      trials: { type: "string" },
+      seeds: { type: "string" },
+      epochs: { type: "string" },
+      out: { type: "string" },
+    },
     strict: true,
   });
-  const trials = integerOption(values.trials, "trials", 2295, 10);
-  const seed = integerOption(values.seed, "seed", 0, 0);
-  const outDir = values.out ?? "out";
+  const d = DEMO_SETTINGS;
+  console.log(
+    "BLEND demo: a teacher sees spikes plus hand velocity; students see spikes only and learn\n" +
+      "from the teacher; the baseline is the same model trained alone. Behavior is weakly\n" +
+      "expressed in the spikes (behaviorExpression " + d.behaviorExpression + ").\n",
+  );
+  await experiment({
+    dataset: syntheticReach(integerOption(values.trials, "trials", d.trials, 30), 0, d.behaviorExpression),
+    models: [d.model],
+    strategies: d.strategies,
+    seeds: integerOption(values.seeds, "seeds", d.seeds, 1),
+    epochs: integerOption(values.epochs, "epochs", d.epochs, 1),
+    batchSize: d.batchSize,
+    learningRate: d.learningRate,
+    alpha: 0.5,
+    temperature: 2,
+    privileged: "behavior",
+    outDir: values.out ?? "out",
+  });
+}
 
-  const backend = await initBackend();
-  console.log(`backend: ${backend.backend} (${backend.reason})\n`);
-  console.log(
-    "Synthetic reaching, scored on the test split with the NLB metrics: vel R2 (ridge, 5-fold CV\n" +
-      "penalty) from the true rates and from the spike counts, and the true rates' co-bps and psth R2",
-  );
-  console.log(
-    "behaviorExpression  generate_s  mean_rate_Hz  R2_true_rates  R2_spikes  co-bps_true  psth_R2_true",
-  );
-  const rows = [];
-  for (const behaviorExpression of [1, 0.25]) {
-    const start = performance.now();
-    const dataset = reachDataset({ trials, seed, behaviorExpression });
-    const generateSeconds = (performance.now() - start) / 1000;
-    const truth = dataset.truth!;
-    const r2TrueRates = decodeBehaviorR2(
-      dataset,
-      concat3([truth.heldinRates, truth.heldoutRates], 2),
+function numberOption(value: string | undefined, name: string, fallback: number, min: number, max: number) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a number in [${min}, ${max}], got "${value}"`);
+  }
+  return n;
+}
+
+async function distill(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: "string" },
+      model: { type: "string" },
+      strategy: { type: "string" },
+      seeds: { type: "string" },
+      epochs: { type: "string" },
+      trials: { type: "string" },
+      expression: { type: "string" },
+      alpha: { type: "string" },
+      temperature: { type: "string" },
+      privileged: { type: "string" },
+      "batch-size": { type: "string" },
+      lr: { type: "string" },
+      size: { type: "string" },
+      out: { type: "string" },
+    },
+    strict: true,
+  });
+  const kind = (values.model ?? "ndt") as ModelKind;
+  if (!MODEL_KINDS.includes(kind)) {
+    throw new UsageError(`--model must be one of ${MODEL_KINDS.join(", ")}, got "${values.model}"`);
+  }
+  const strategyArg = values.strategy ?? "all";
+  const strategies = strategyArg === "all" ? [...STRATEGIES] : strategyArg.split(",") as StrategyName[];
+  for (const s of strategies) {
+    if (!STRATEGIES.includes(s)) {
+      throw new UsageError(
+        `--strategy must be all or one or more of ${STRATEGIES.join(", ")} (comma-separated), got "${strategyArg}"`,
+      );
+    }
+  }
+  const privileged = values.privileged ?? "behavior";
+  if (privileged !== "behavior" && privileged !== "condition") {
+    throw new UsageError(`--privileged must be behavior or condition, got "${privileged}"`);
+  }
+  const size = values.size ?? "small";
+  if (size !== "small" && size !== "full") {
+    throw new UsageError(`--size must be small or full, got "${size}"`);
+  }
+  const data = values.data ?? "reach";
+  let dataset: NeuralDataset;
+  if (data === "reach") {
+    dataset = syntheticReach(
+      integerOption(values.trials, "trials", 1000, 30),
+      0,
+      numberOption(values.expression, "expression", 0.25, 0, 10),
     );
-    const r2Spikes = decodeBehaviorR2(
-      dataset,
-      concat3([dataset.heldinSpikes, dataset.heldoutSpikes], 2),
-    );
-    const summary = summarizeDataset(dataset);
-    // The ceiling a model can reach: the true rates scored with every NLB metric.
-    const ceiling = evaluateNLB(dataset, {
-      train: truthRates(dataset, "train"),
-      eval: truthRates(dataset, "test"),
-    });
-    rows.push({
-      behaviorExpression,
-      generateSeconds,
-      r2TrueRates,
-      r2Spikes,
-      summary,
-      trueRatesNLB: ceiling,
-    });
-    console.log(
-      [
-        String(behaviorExpression).padEnd(18),
-        generateSeconds.toFixed(2).padStart(10),
-        summary.meanRateHz.toFixed(1).padStart(12),
-        r2TrueRates.toFixed(3).padStart(13),
-        r2Spikes.toFixed(3).padStart(9),
-        ceiling.coBps!.toFixed(3).padStart(11),
-        ceiling.psthR2!.toFixed(3).padStart(12),
-      ].join("  "),
+  } else {
+    try {
+      await Deno.stat(data);
+    } catch {
+      throw new UsageError(`--data: no file at "${data}" (give a path, or "reach" for the built-in synthetic data)`);
+    }
+    throw new UsageError(
+      `--data "${data}": reading saved datasets and NWB files is not available yet (it comes with ` +
+        `the NWB loader); use --data reach`,
     );
   }
-  console.log(
-    "\nWith behavior weakly expressed, the true rates still carry it but single-bin spikes" +
-      "\nhide it: the regime where a teacher given behavior should help a student model.",
-  );
-  const path = `${outDir}/demo.json`;
-  await writeJsonAtomic(path, { backend, trials, seed, rows });
-  console.log(`\nwrote ${path}`);
+  await experiment({
+    dataset,
+    models: [size === "small" ? { ...SMALL_MODELS[kind] } : kind],
+    strategies,
+    seeds: integerOption(values.seeds, "seeds", 3, 1),
+    epochs: integerOption(values.epochs, "epochs", 40, 1),
+    batchSize: integerOption(values["batch-size"], "batch-size", 32, 1),
+    learningRate: numberOption(values.lr, "lr", 2e-3, 1e-6, 1),
+    alpha: numberOption(values.alpha, "alpha", 0.5, 0, 1),
+    temperature: numberOption(values.temperature, "temperature", 2, 1e-3, 100),
+    privileged,
+    outDir: values.out ?? "out/distill",
+  });
 }
+
+/** Compact versions of each model (the `--size small` of `distill`). */
+const SMALL_MODELS: Record<ModelKind, ModelSpec> = {
+  ndt: { kind: "ndt", dModel: 32, layers: 2, heads: 2, feedForward: 64 },
+  rnn: { kind: "rnn", encoderDim: 32, generatorDim: 48, factorDim: 16 },
+  lfads: {
+    kind: "lfads",
+    icEncoderDim: 32,
+    icDim: 32,
+    generatorDim: 48,
+    ciEncoderDim: 16,
+    controllerDim: 16,
+    factorDim: 16,
+  },
+};
 
 async function train(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -209,7 +389,7 @@ async function train(args: string[]): Promise<void> {
   console.log(`\nwrote ${dir}/best (checkpoint) and ${dir}/scores.json`);
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo, train };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo, train, distill };
 
 /** Run one command line; returns the exit code (0 ok, 1 failure, 2 bad usage). */
 export async function main(argv: string[]): Promise<number> {

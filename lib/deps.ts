@@ -20,5 +20,18 @@ export const loadPlot = () => import("npm:@observablehq/plot@0.6.17");
 /** linkedom (a DOM outside the browser, for Observable Plot), loaded on first use. */
 export const loadLinkedom = () => import("npm:linkedom@0.18");
 
+/**
+ * resvg (SVG -> PNG, WebAssembly), loaded on first use: its bindings plus `wasm`, the compiled
+ * module to pass to `initWasm`. The module is a source-phase import (`import.source`), so it
+ * comes from Deno's npm cache like code does: no read or network permission.
+ */
+export const loadResvg = async (): Promise<
+  typeof import("npm:@resvg/resvg-wasm@2.6.2") & { wasm: WebAssembly.Module }
+> => ({
+  ...(await import("npm:@resvg/resvg-wasm@2.6.2")),
+  // @ts-expect-error: TypeScript does not type source-phase imports yet; Deno 2 runs them.
+  wasm: await import.source("npm:@resvg/resvg-wasm@2.6.2/index_bg.wasm"),
+});
+
 /** h5wasm's Node entry (HDF5 / NWB files), loaded on first use; await its `ready`. */
 export const loadH5wasm = () => import("npm:h5wasm@0.10.3/node");

@@ -5,12 +5,24 @@
  */
 
 /** Write text to `path` atomically, creating its directory if needed. */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
+export function writeTextAtomic(path: string, text: string): Promise<void> {
+  return writeAtomic(path, (temporary) => Deno.writeTextFile(temporary, text));
+}
+
+/** Write bytes to `path` atomically, creating its directory if needed. */
+export function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  return writeAtomic(path, (temporary) => Deno.writeFile(temporary, bytes));
+}
+
+async function writeAtomic(
+  path: string,
+  write: (temporary: string) => Promise<void>,
+): Promise<void> {
   const slash = path.lastIndexOf("/");
   if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
   const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.partial`;
   try {
-    await Deno.writeTextFile(temporary, text);
+    await write(temporary);
     await Deno.rename(temporary, path);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});

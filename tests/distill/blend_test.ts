@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../lib/backend.ts";
 import { trialsInSplit } from "../../lib/data/dataset.ts";
 import { reachDataset } from "../../lib/data/synthetic/reach.ts";
-import { tf } from "../../lib/deps.ts";
+import type { tf } from "../../lib/deps.ts";
 import {
   buildModel,
   distillationObjective,
@@ -11,7 +11,6 @@ import {
   trainTeacher,
 } from "../../lib/distill/blend.ts";
 import { createStrategy } from "../../lib/distill/strategies.ts";
-import { modelWeights } from "../../lib/train/checkpoint.ts";
 import { predict } from "../../lib/train/predict.ts";
 import { fit, type FitOptions } from "../../lib/train/trainer.ts";
 
