@@ -43,7 +43,7 @@ export {
   trialMean,
 } from "./lib/array.ts";
 export { deriveSeed, Random } from "./lib/random.ts";
-export { logGamma, logspace, meanStd } from "./lib/math.ts";
+export { logGamma, logspace, meanStd, signTest, summarize } from "./lib/math.ts";
 export {
   ArgumentError,
   BackendError,
@@ -52,7 +52,7 @@ export {
   DatasetError,
   TrainingError,
 } from "./lib/errors.ts";
-export { writeJsonAtomic, writeTextAtomic } from "./lib/io.ts";
+export { writeBytesAtomic, writeJsonAtomic, writeTextAtomic } from "./lib/io.ts";
 
 // Datasets
 export {
@@ -207,3 +207,70 @@ export {
   type SafetensorsData,
   type SafetensorsDtype,
 } from "./lib/train/safetensors.ts";
+
+// BLEND: behavior-guided privileged distillation
+export {
+  correlationLoss,
+  correlationMatrices,
+  createStrategy,
+  type DistillOutputs,
+  frozen,
+  hardLoss,
+  softLoss,
+  STRATEGIES,
+  type Strategy,
+  type StrategyName,
+  type StrategyOptions,
+} from "./lib/distill/strategies.ts";
+export {
+  buildModel,
+  distillationObjective,
+  type DistillOptions,
+  distillStudent,
+  type FeatureLayer,
+  type ModelSpec,
+  type TeacherTargets,
+  teacherTargets,
+  trainTeacher,
+} from "./lib/distill/blend.ts";
+export {
+  type ArmSummary,
+  BLEND_METRICS,
+  type BlendExperimentOptions,
+  type BlendMetric,
+  type BlendResults,
+  formatResultsMarkdown,
+  formatResultsTable,
+  resultsCsv,
+  resultsHtml,
+  resultsTableRows,
+  type Role,
+  runBlendExperiment,
+  type RunRecord,
+  summarizeRuns,
+  withDisplay,
+  writeResults,
+} from "./lib/distill/experiment.ts";
+
+// Figures (Observable Plot, SVG and PNG, inline in Jupyter)
+export { type DomElement, type PlotDocument, plotDocument, SVG_NS } from "./lib/plot/document.ts";
+export {
+  asFigure,
+  type Figure,
+  type FigureMimeBundle,
+  figureToSvg,
+  JUPYTER_DISPLAY,
+  type PngOptions,
+  saveFigure,
+  svgToPng,
+} from "./lib/plot/output.ts";
+export {
+  type CurveRow,
+  METRIC_LABELS,
+  strategyComparisonFigure,
+  type StrategyComparisonOptions,
+  type StrategyRow,
+  trainingCurvesFigure,
+  type TrainingCurvesOptions,
+} from "./lib/plot/figures.ts";
+export { comparisonRows, curveRows, saveExperimentFigures } from "./lib/plot/report.ts";

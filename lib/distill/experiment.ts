@@ -27,14 +27,14 @@ import {
   trainTeacher,
 } from "./blend.ts";
 import { STRATEGIES, type StrategyName } from "./strategies.ts";
+import type { Role } from "../plot/figures.ts";
 
 /** The metrics an experiment reports, in order. */
 export const BLEND_METRICS = ["coBps", "velR2", "psthR2", "fpBps"] as const;
 /** One of `BLEND_METRICS`. */
 export type BlendMetric = typeof BLEND_METRICS[number];
 
-/** What a run is: the teacher, the baseline, or a student of a strategy. */
-export type Role = "teacher" | "baseline" | "student";
+export type { Role } from "../plot/figures.ts";
 
 /** Options of `runBlendExperiment`. */
 export interface BlendExperimentOptions {

@@ -17,22 +17,100 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 }
 
 Deno.test({
-  name: "demo decodes velocity better from true rates than from spikes, and writes demo.json",
+  name:
+    "demo trains teacher, baseline and students, prints the table and writes results and figures",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
-      const { code, out } = await run(["demo", "--trials", "120", "--seed", "1", "--out", dir]);
+      const { code, out } = await run([
+        "demo",
+        "--trials",
+        "60",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--out",
+        dir,
+      ]);
       assert.equal(code, 0, out);
-      const written = JSON.parse(await Deno.readTextFile(`${dir}/demo.json`));
-      assert.equal(written.trials, 120);
-      const [strong, weak] = written.rows;
-      assert.equal(strong.behaviorExpression, 1);
-      assert.equal(weak.behaviorExpression, 0.25);
-      for (const row of written.rows) assert.ok(row.r2TrueRates > 0.9, `${row.r2TrueRates}`);
-      assert.ok(weak.r2Spikes < strong.r2Spikes, `${weak.r2Spikes} vs ${strong.r2Spikes}`);
-      assert.match(out, /R2_true_rates/);
+      assert.match(out, /ceiling \(true rates\): co-bps/);
+      assert.match(out, /model +arm +co-bps/);
+      const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+      const arms = results.runs.map((r: { arm: string; seed: number }) => `${r.arm}${r.seed}`);
+      assert.deepEqual(arms, [
+        "teacher0",
+        "baseline0",
+        "hard0",
+        "feature0",
+        "teacher1",
+        "baseline1",
+        "hard1",
+        "feature1",
+      ]);
+      const csv = await Deno.readTextFile(`${dir}/results.csv`);
+      assert.equal(csv.trim().split("\n").length, 1 + 8 * 4);
+      for (const name of ["comparison.svg", "comparison.png", "curves.svg", "curves.png"]) {
+        assert.ok((await Deno.stat(`${dir}/${name}`)).size > 1000, name);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("distill refuses bad arguments with messages naming them (exit code 2)", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--model", "gpt"], /--model must be one of ndt, rnn, lfads, got "gpt"/],
+    [
+      ["--strategy", "hard,warm"],
+      /--strategy must be all or one or more of hard, soft, feature, correlation/,
+    ],
+    [["--alpha", "1.5"], /--alpha must be a number in \[0, 1\], got "1.5"/],
+    [["--seeds", "0"], /--seeds must be an integer >= 1, got "0"/],
+    [["--privileged", "reward"], /--privileged must be behavior or condition/],
+    [["--data", "/no/such/file.nwb"], /--data: no file at "\/no\/such\/file.nwb"/],
+    [["--size", "huge"], /--size must be small or full/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await run(["distill", ...args]);
+    assert.equal(result.code, 2, args.join(" "));
+    assert.match(result.err, message);
+  }
+});
+
+Deno.test({
+  name: "distill runs every asked-for strategy on the built-in data",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const { code, out } = await run([
+        "distill",
+        "--model",
+        "rnn",
+        "--strategy",
+        "soft,correlation",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--trials",
+        "50",
+        "--out",
+        dir,
+      ]);
+      assert.equal(code, 0, out);
+      const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+      assert.deepEqual(results.settings.strategies, ["soft", "correlation"]);
+      assert.deepEqual(
+        results.runs.map((r: { arm: string }) => r.arm),
+        ["teacher", "baseline", "soft", "correlation"],
+      );
+      assert.equal(results.runs[0].model, "rnn");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -45,10 +123,10 @@ Deno.test("--help prints usage; bad commands and options are errors with exit co
   assert.match(help.out, /Usage: deno run/);
   const unknown = await run(["fly"]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.err, /unknown command "fly"; expected one of: demo, train/);
+  assert.match(unknown.err, /unknown command "fly"; expected one of: demo, train, distill/);
   const badNumber = await run(["demo", "--trials", "ten"]);
   assert.equal(badNumber.code, 2);
-  assert.match(badNumber.err, /--trials must be an integer >= 10, got "ten"/);
+  assert.match(badNumber.err, /--trials must be an integer >= 30, got "ten"/);
   const badOption = await run(["demo", "--colour", "red"]);
   assert.equal(badOption.code, 2);
   assert.match(badOption.err, /colour/);

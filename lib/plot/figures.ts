@@ -1,0 +1,909 @@
+/**
+ * Figures as pure functions of plain data (records of numbers and names), drawn with
+ * Observable Plot. Each returns one `<svg>` element ({@link Figure}) holding every panel, its
+ * title and its legend, that saves as SVG or PNG (`output.ts`) and displays inline in the
+ * Deno Jupyter kernel.
+ *
+ * Panels that need their own y scale are separate Plot plots placed side by side in one SVG
+ * (Plot's facets share one y scale). Each panel is a `<g class="blend-panel">` carrying
+ * `data-*` attributes that name what it shows, so tests and tools can find it.
+ *
+ * Missing values: a row whose `value` is `null` is skipped (a metric a dataset cannot have,
+ * such as velocity R² without behavior). `NaN` and infinities are rejected with an error
+ * naming the row, because they usually mean a bug upstream, not an absent value.
+ * @module
+ */
+
+import { loadPlot } from "../deps.ts";
+import { ArgumentError, describe } from "../errors.ts";
+import { type DomElement, type PlotDocument, plotDocument, SVG_NS } from "./document.ts";
+import { asFigure, type Figure } from "./output.ts";
+
+// ---------------------------------------------------------------------------------------
+// Shared layout
+
+const FONT_FAMILY = "system-ui, sans-serif";
+const TEXT_COLOR = "#222";
+const MUTED_COLOR = "#555";
+/** Font size of tick labels and axis labels inside panels. */
+const AXIS_FONT = 11;
+const LEGEND_FONT = 12;
+const PAD = 12;
+
+/** Colours by role: orange teacher, grey baseline, blue student (colour-blind safe). */
+const ROLE_COLORS = { teacher: "#e66101", baseline: "#7f7f7f", student: "#2166ac" } as const;
+
+/** Observable's ten categorical colours (Plot's `observable10`), for runs. */
+const RUN_COLORS = [
+  "#4269d0",
+  "#efb118",
+  "#ff725c",
+  "#6cc5b0",
+  "#3ca951",
+  "#ff8ab7",
+  "#a463f2",
+  "#97bbf5",
+  "#9c6b4e",
+  "#9498a0",
+];
+
+/** Approximate width of `text` in pixels (DejaVu Sans / system UI fonts average ~0.6 em). */
+function textWidth(text: string, fontSize: number): number {
+  return text.length * fontSize * 0.6;
+}
+
+function element(
+  document: PlotDocument,
+  name: string,
+  attributes: Record<string, string | number> = {},
+  text?: string,
+): DomElement {
+  const node = document.createElementNS(SVG_NS, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * Move a Plot `<svg>`'s content into a `<g>` translated to (x, y), keeping its presentation
+ * attributes and dropping its `<style>` (whose `height: auto` would stretch a nested SVG in
+ * a browser), so the panel is plain SVG that composes anywhere.
+ */
+function panelGroup(
+  document: PlotDocument,
+  plot: DomElement,
+  x: number,
+  y: number,
+  data: Record<string, string>,
+): DomElement {
+  const group = element(document, "g", { class: "blend-panel", transform: `translate(${x},${y})` });
+  for (const [key, value] of Object.entries(data)) group.setAttribute(`data-${key}`, value);
+  for (const name of ["fill", "font-family", "text-anchor"]) {
+    const value = plot.getAttribute(name);
+    if (value !== null) group.setAttribute(name, value);
+  }
+  group.setAttribute("font-size", String(AXIS_FONT));
+  for (const child of Array.from(plot.children)) {
+    if (child.tagName.toLowerCase() === "style") continue;
+    group.appendChild(child);
+  }
+  // Plot paints halos and marker centres with var(--plot-background), defined in the
+  // dropped <style>; resvg has no CSS variables, so name the colour.
+  for (const node of Array.from(group.querySelectorAll("[fill], [stroke]"))) {
+    for (const name of ["fill", "stroke"]) {
+      if (node.getAttribute(name) === "var(--plot-background)") node.setAttribute(name, "white");
+    }
+  }
+  return group;
+}
+
+/** One legend entry: a label and a swatch drawn in a 16 x 16 box centred on (0, 0). */
+interface LegendItem {
+  label: string;
+  swatch: (document: PlotDocument) => DomElement;
+}
+
+/** Lay legend items out in rows that wrap at `maxWidth`; returns the group and its height. */
+function legend(
+  document: PlotDocument,
+  items: LegendItem[],
+  x: number,
+  y: number,
+  maxWidth: number,
+): { group: DomElement; height: number } {
+  const group = element(document, "g", {
+    class: "blend-legend",
+    transform: `translate(${x},${y})`,
+    "font-size": LEGEND_FONT,
+    "text-anchor": "start",
+    fill: TEXT_COLOR,
+  });
+  const lineHeight = 20;
+  let cx = 0;
+  let row = 0;
+  for (const item of items) {
+    const width = 20 + textWidth(item.label, LEGEND_FONT) + 18;
+    if (cx > 0 && cx + width > maxWidth) {
+      cx = 0;
+      row++;
+    }
+    const entry = element(document, "g", {
+      class: "blend-legend-item",
+      transform: `translate(${cx},${row * lineHeight})`,
+    });
+    const swatch = element(document, "g", { transform: "translate(8,8)" });
+    swatch.appendChild(item.swatch(document));
+    entry.appendChild(swatch);
+    entry.appendChild(element(document, "text", { x: 20, y: 8, dy: "0.35em" }, item.label));
+    group.appendChild(entry);
+    cx += width;
+  }
+  return { group, height: (row + 1) * lineHeight };
+}
+
+/** The root `<svg>` with a white background, title and subtitle; returns it and the y below. */
+function figureRoot(
+  document: PlotDocument,
+  width: number,
+  title: string | undefined,
+  subtitle: string | undefined,
+): { root: DomElement; top: number } {
+  const root = element(document, "svg", {
+    xmlns: SVG_NS,
+    width,
+    viewBox: `0 0 ${width} 0`,
+    "font-family": FONT_FAMILY,
+    "font-size": AXIS_FONT,
+    color: TEXT_COLOR,
+  });
+  root.appendChild(
+    element(document, "rect", {
+      class: "blend-background",
+      width: "100%",
+      height: "100%",
+      fill: "white",
+    }),
+  );
+  let top = PAD;
+  if (title) {
+    root.appendChild(
+      element(document, "text", {
+        class: "blend-title",
+        x: PAD,
+        y: top + 16,
+        "font-size": 16,
+        "font-weight": "bold",
+        fill: TEXT_COLOR,
+      }, title),
+    );
+    top += 24;
+  }
+  if (subtitle) {
+    root.appendChild(
+      element(document, "text", {
+        class: "blend-subtitle",
+        x: PAD,
+        y: top + 13,
+        "font-size": 13,
+        fill: MUTED_COLOR,
+      }, subtitle),
+    );
+    top += 20;
+  }
+  if (title || subtitle) top += 6;
+  return { root, top };
+}
+
+function finishRoot(root: DomElement, width: number, height: number): Figure {
+  const h = Math.ceil(height);
+  root.setAttribute("height", String(h));
+  root.setAttribute("viewBox", `0 0 ${width} ${h}`);
+  return asFigure(root);
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation
+
+function checkRowsArray(fn: string, rows: unknown): asserts rows is unknown[] {
+  if (!Array.isArray(rows)) {
+    throw new ArgumentError(`${fn}: rows must be an array of records, got ${describe(rows)}`);
+  }
+  if (rows.length === 0) throw new ArgumentError(`${fn}: rows is empty; pass at least one row`);
+}
+
+function checkRecord(fn: string, rows: unknown[], i: number): Record<string, unknown> {
+  const row = rows[i];
+  if (row === null || typeof row !== "object" || Array.isArray(row)) {
+    throw new ArgumentError(`${fn}: rows[${i}] must be a record, got ${describe(row)}`);
+  }
+  return row as Record<string, unknown>;
+}
+
+function checkName(fn: string, row: Record<string, unknown>, i: number, field: string): string {
+  const value = row[field];
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new ArgumentError(
+      `${fn}: rows[${i}].${field} must be a non-empty string, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkFinite(fn: string, row: Record<string, unknown>, i: number, field: string): number {
+  const value = row[field];
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new ArgumentError(
+      `${fn}: rows[${i}].${field} must be a finite number, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A value or null (absent); anything else, NaN included, throws. */
+function checkValue(
+  fn: string,
+  row: Record<string, unknown>,
+  i: number,
+): number | null {
+  const value = row.value;
+  if (value === null) return null;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new ArgumentError(
+      `${fn}: rows[${i}].value must be a finite number (or null when absent), got ${
+        describe(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+function checkWidth(fn: string, name: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+    throw new ArgumentError(`${fn}: ${name} must be a number >= ${min}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** The wanted keys in order: `chosen` when given (each must occur), else `preferred` first. */
+function orderKeys(
+  fn: string,
+  option: string,
+  present: string[],
+  chosen: string[] | undefined,
+  preferred: readonly string[] = [],
+): string[] {
+  if (chosen !== undefined) {
+    if (!Array.isArray(chosen) || chosen.length === 0) {
+      throw new ArgumentError(
+        `${fn}: ${option} must be a non-empty array, got ${describe(chosen)}`,
+      );
+    }
+    for (const key of chosen) {
+      if (!present.includes(key)) {
+        throw new ArgumentError(
+          `${fn}: ${option} names ${describe(key)}, which no row has (rows have ${
+            present.map((p) => JSON.stringify(p)).join(", ")
+          })`,
+        );
+      }
+    }
+    return [...new Set(chosen)];
+  }
+  const known = preferred.filter((key) => present.includes(key));
+  return [...known, ...present.filter((key) => !known.includes(key))];
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
+}
+
+/**
+ * The distinct values of `field` in the order the rows name them (null-valued rows count,
+ * so the caller's order holds), keeping those that some drawn row has.
+ */
+function inRowOrder<K extends string>(
+  rows: readonly Record<K, unknown>[],
+  drawn: readonly Record<K, unknown>[],
+  field: K,
+): string[] {
+  const present = new Set(drawn.map((r) => r[field]));
+  return unique(rows.map((r) => r[field] as string)).filter((v) => present.has(v));
+}
+
+// ---------------------------------------------------------------------------------------
+// Strategy comparison
+
+/** Who produced a score: the teacher (behavior at input), a baseline student, or a distilled student. */
+export type Role = "teacher" | "baseline" | "student";
+
+const ROLES: readonly Role[] = ["teacher", "baseline", "student"];
+
+/** One score of one run: a model, an arm (teacher, baseline or a strategy), a metric, a seed. */
+export interface StrategyRow {
+  /** The architecture or model name (one row of panels per model). */
+  model: string;
+  /** `"teacher"`, `"baseline"` or a distillation strategy (`"hard"`, `"soft"`, ...). */
+  arm: string;
+  /** The arm's role; it sets the colour. */
+  role: Role;
+  /** The metric key: `coBps`, `velR2`, `psthR2`, `fpBps`, or any other name (shown as is). */
+  metric: string;
+  /** The seed of the run (one dot per seed). */
+  seed: number;
+  /** The score, or null when the metric is absent for this run (the row is skipped). */
+  value: number | null;
+}
+
+/** Axis labels (with units) of the NLB metrics, by metric key. */
+export const METRIC_LABELS: Readonly<Record<string, string>> = {
+  coBps: "co-bps (bits/spike)",
+  velR2: "vel R²",
+  psthR2: "PSTH R²",
+  fpBps: "fp-bps (bits/spike)",
+};
+
+/** Options of {@link strategyComparisonFigure}. */
+export interface StrategyComparisonOptions {
+  /** A title above the figure. */
+  title?: string;
+  /** A line below the title (dataset, number of seeds, ...). */
+  subtitle?: string;
+  /** Width of the whole figure in pixels. Default 800. */
+  width?: number;
+  /** Height of each panel in pixels. Default 260. */
+  panelHeight?: number;
+  /**
+   * Which metrics, in which order. Default: every metric in the rows, the NLB ones first in
+   * the order co-bps, vel R², PSTH R², fp-bps.
+   */
+  metrics?: string[];
+  /** Axis labels for metrics, overriding {@link METRIC_LABELS} (unknown keys show as is). */
+  metricLabels?: Record<string, string>;
+}
+
+interface Summary {
+  arm: string;
+  role: Role;
+  index: number;
+  n: number;
+  mean: number;
+  sd: number;
+}
+
+/** Where, relative to its arm's tick, the dots and the mean ± sd bar go (in arm units). */
+const DOTS_AT = -0.14;
+const SUMMARY_AT = 0.2;
+
+/**
+ * Compare teacher, baseline and distilled students: one panel per metric (each with its
+ * own y scale), one row of panels per model. Every seed is a dot; a bar spans the mean ± sd
+ * (sample sd, n − 1; no bar with one seed) with a tick at the mean; the baseline's mean is a
+ * dashed line across the panel. Colour shows the role (teacher, baseline, student), with a
+ * legend. Rows whose `value` is null are skipped; NaN or infinite values throw.
+ *
+ * @example
+ * ```ts
+ * import { saveFigure } from "./output.ts";
+ * const figure = await strategyComparisonFigure([
+ *   { model: "NDT", arm: "teacher", role: "teacher", metric: "coBps", seed: 0, value: 0.36 },
+ *   { model: "NDT", arm: "baseline", role: "baseline", metric: "coBps", seed: 0, value: 0.30 },
+ *   { model: "NDT", arm: "soft", role: "student", metric: "coBps", seed: 0, value: 0.32 },
+ * ], { title: "Distillation on MC_Maze" });
+ * await saveFigure(figure, "out/strategies.png");
+ * ```
+ */
+export async function strategyComparisonFigure(
+  rows: readonly StrategyRow[],
+  options: StrategyComparisonOptions = {},
+): Promise<Figure> {
+  const fn = "strategyComparisonFigure";
+  const parsed = parseStrategyRows(fn, rows);
+  const width = checkWidth(fn, "width", options.width ?? 800, 200);
+  const panelHeight = checkWidth(fn, "panelHeight", options.panelHeight ?? 260, 120);
+  const labels = { ...METRIC_LABELS, ...options.metricLabels };
+  const metrics = orderKeys(
+    fn,
+    "options.metrics",
+    inRowOrder(rows, parsed, "metric"),
+    options.metrics,
+    Object.keys(METRIC_LABELS),
+  );
+  const models = inRowOrder(rows, parsed, "model");
+
+  const [Plot, document] = await Promise.all([loadPlot(), plotDocument()]);
+  const { root, top: headerBottom } = figureRoot(
+    document,
+    width,
+    options.title,
+    options.subtitle,
+  );
+
+  // Legend: the roles present, then what the marks mean.
+  const roles = ROLES.filter((role) => parsed.some((r) => r.role === role));
+  const items: LegendItem[] = roles.map((role) => ({
+    label: role,
+    swatch: (d) => element(d, "circle", { r: 5, fill: ROLE_COLORS[role] }),
+  }));
+  const key = MUTED_COLOR;
+  items.push(
+    { label: "one seed", swatch: (d) => element(d, "circle", { r: 3.5, fill: key }) },
+    {
+      label: "mean ± sd",
+      swatch: (d) => {
+        const g = element(d, "g", { stroke: key });
+        g.appendChild(element(d, "line", { x1: 0, x2: 0, y1: -7, y2: 7, "stroke-width": 2 }));
+        g.appendChild(element(d, "line", { x1: -6, x2: 6, y1: 0, y2: 0, "stroke-width": 2.5 }));
+        return g;
+      },
+    },
+  );
+  if (parsed.some((r) => r.role === "baseline")) {
+    items.push({
+      label: "baseline mean",
+      swatch: (d) =>
+        element(d, "line", {
+          x1: -8,
+          x2: 8,
+          y1: 0,
+          y2: 0,
+          stroke: ROLE_COLORS.baseline,
+          "stroke-width": 1.5,
+          "stroke-dasharray": "4 3",
+        }),
+    });
+  }
+  const { group: legendGroup, height: legendHeight } = legend(
+    document,
+    items,
+    PAD,
+    headerBottom,
+    width - 2 * PAD,
+  );
+  root.appendChild(legendGroup);
+
+  const panelWidth = Math.floor((width - 2 * PAD) / metrics.length);
+  const rowLabelHeight = models.length > 1 ? 22 : 0;
+  let y = headerBottom + legendHeight + 6;
+
+  for (const model of models) {
+    const modelRows = parsed.filter((r) => r.model === model);
+    const arms = armOrder(modelRows);
+    const marginLeft = 50;
+    const marginRight = 8;
+    const band = (panelWidth - marginLeft - marginRight) / arms.length;
+    const longest = Math.max(...arms.map(({ arm }) => textWidth(arm, AXIS_FONT)));
+    const rotate = longest > band - 4;
+    const marginBottom = rotate ? Math.ceil(longest * Math.sin(Math.PI / 4) + 18) : 30;
+
+    if (rowLabelHeight > 0) {
+      root.appendChild(
+        element(document, "text", {
+          class: "blend-row-label",
+          x: PAD,
+          y: y + 15,
+          "font-size": 14,
+          "font-weight": "bold",
+          fill: TEXT_COLOR,
+        }, model),
+      );
+    }
+    metrics.forEach((metric, column) => {
+      const cell = modelRows.filter((r) => r.metric === metric);
+      const plot = strategyPanel(Plot, document, cell, arms, {
+        label: labels[metric] ?? metric,
+        width: panelWidth,
+        height: panelHeight + marginBottom - 30,
+        marginLeft,
+        marginRight,
+        marginBottom,
+        rotate,
+      });
+      root.appendChild(
+        panelGroup(document, plot, PAD + column * panelWidth, y + rowLabelHeight, {
+          model,
+          metric,
+        }),
+      );
+    });
+    y += rowLabelHeight + panelHeight + marginBottom - 30 + 8;
+  }
+  return finishRoot(root, width, y + PAD - 8);
+}
+
+interface ParsedStrategyRow {
+  model: string;
+  arm: string;
+  role: Role;
+  metric: string;
+  seed: number;
+  value: number;
+}
+
+function parseStrategyRows(fn: string, rows: readonly unknown[]): ParsedStrategyRow[] {
+  checkRowsArray(fn, rows);
+  const parsed: ParsedStrategyRow[] = [];
+  const seen = new Map<string, number>();
+  const armRole = new Map<string, { role: Role; at: number }>();
+  for (let i = 0; i < rows.length; i++) {
+    const row = checkRecord(fn, rows, i);
+    const model = checkName(fn, row, i, "model");
+    const arm = checkName(fn, row, i, "arm");
+    const role = row.role;
+    if (!ROLES.includes(role as Role)) {
+      throw new ArgumentError(
+        `${fn}: rows[${i}].role must be "teacher", "baseline" or "student", got ${describe(role)}`,
+      );
+    }
+    const metric = checkName(fn, row, i, "metric");
+    const seed = checkFinite(fn, row, i, "seed");
+    const value = checkValue(fn, row, i);
+
+    const armKey = JSON.stringify([model, arm]);
+    const first = armRole.get(armKey);
+    if (first && first.role !== role) {
+      throw new ArgumentError(
+        `${fn}: rows[${i}] gives arm ${describe(arm)} of model ${describe(model)} the role ${
+          describe(role)
+        }, but rows[${first.at}] gave it ${describe(first.role)}`,
+      );
+    }
+    if (!first) armRole.set(armKey, { role: role as Role, at: i });
+
+    const key = JSON.stringify([model, arm, metric, seed]);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new ArgumentError(
+        `${fn}: rows[${i}] repeats model ${describe(model)}, arm ${describe(arm)}, metric ${
+          describe(metric)
+        }, seed ${seed} (first at rows[${earlier}])`,
+      );
+    }
+    seen.set(key, i);
+    if (value !== null) parsed.push({ model, arm, role: role as Role, metric, seed, value });
+  }
+  if (parsed.length === 0) {
+    throw new ArgumentError(`${fn}: every row's value is null; there is nothing to draw`);
+  }
+  return parsed;
+}
+
+/** Arms in role order (teacher, baseline, students), each role in order of appearance. */
+function armOrder(rows: ParsedStrategyRow[]): { arm: string; role: Role }[] {
+  const arms: { arm: string; role: Role }[] = [];
+  for (const role of ROLES) {
+    for (const arm of unique(rows.filter((r) => r.role === role).map((r) => r.arm))) {
+      arms.push({ arm, role });
+    }
+  }
+  return arms;
+}
+
+function meanSd(values: number[]): { mean: number; sd: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  if (values.length < 2) return { mean, sd: 0 };
+  const ss = values.reduce((a, b) => a + (b - mean) ** 2, 0);
+  return { mean, sd: Math.sqrt(ss / (values.length - 1)) };
+}
+
+interface PanelLayout {
+  label: string;
+  width: number;
+  height: number;
+  marginLeft: number;
+  marginRight: number;
+  marginBottom: number;
+  rotate: boolean;
+}
+
+function strategyPanel(
+  Plot: Awaited<ReturnType<typeof loadPlot>>,
+  document: PlotDocument,
+  rows: ParsedStrategyRow[],
+  arms: { arm: string; role: Role }[],
+  layout: PanelLayout,
+): DomElement {
+  const summaries: Summary[] = [];
+  const dots: { x: number; value: number; role: Role; title: string }[] = [];
+  arms.forEach(({ arm, role }, index) => {
+    const armRows = rows.filter((r) => r.arm === arm).sort((a, b) => a.seed - b.seed);
+    if (armRows.length === 0) return;
+    const { mean, sd } = meanSd(armRows.map((r) => r.value));
+    summaries.push({ arm, role, index, n: armRows.length, mean, sd });
+    // Spread the seeds' dots evenly over 0.2 arm units left of the bar, in seed order.
+    const step = armRows.length > 1 ? Math.min(0.07, 0.2 / (armRows.length - 1)) : 0;
+    armRows.forEach((r, k) => {
+      dots.push({
+        x: index + DOTS_AT + (k - (armRows.length - 1) / 2) * step,
+        value: r.value,
+        role,
+        title: `${arm}, seed ${r.seed}: ${r.value.toPrecision(4)}`,
+      });
+    });
+  });
+  const baseline = summaries.filter((s) => s.role === "baseline");
+  const spread = summaries.filter((s) => s.n > 1);
+  const marks = [
+    baseline.length > 0
+      ? Plot.ruleY(baseline.map((s) => s.mean), {
+        stroke: ROLE_COLORS.baseline,
+        strokeWidth: 1.5,
+        strokeDasharray: "5 4",
+        className: "blend-baseline-mean",
+      })
+      : null,
+    Plot.ruleX(spread, {
+      x: (s: Summary) => s.index + SUMMARY_AT,
+      y1: (s: Summary) => s.mean - s.sd,
+      y2: (s: Summary) => s.mean + s.sd,
+      stroke: "role",
+      strokeWidth: 2,
+      className: "blend-sd",
+    }),
+    Plot.ruleY(summaries, {
+      y: "mean",
+      x1: (s: Summary) => s.index + SUMMARY_AT - 0.11,
+      x2: (s: Summary) => s.index + SUMMARY_AT + 0.11,
+      stroke: "role",
+      strokeWidth: 2.5,
+      className: "blend-mean",
+      title: (s: Summary) =>
+        `${s.arm}: mean ${s.mean.toPrecision(4)}` +
+        (s.n > 1 ? ` ± ${s.sd.toPrecision(3)} (sd, ${s.n} seeds)` : " (1 seed)"),
+    }),
+    Plot.dot(dots, {
+      x: "x",
+      y: "value",
+      fill: "role",
+      r: 3.5,
+      fillOpacity: 0.85,
+      stroke: "white",
+      strokeWidth: 0.75,
+      className: "blend-seed",
+      title: "title",
+    }),
+    rows.length === 0
+      ? Plot.text(["no values"], { frameAnchor: "middle", fill: MUTED_COLOR, fontSize: 12 })
+      : null,
+  ];
+  return Plot.plot({
+    document,
+    width: layout.width,
+    height: layout.height,
+    marginLeft: layout.marginLeft,
+    marginRight: layout.marginRight,
+    marginTop: 26,
+    marginBottom: layout.marginBottom,
+    style: { fontSize: `${AXIS_FONT}px` },
+    x: {
+      type: "linear",
+      domain: [-0.5, arms.length - 0.5],
+      ticks: arms.map((_, i) => i),
+      tickFormat: (i: number) => arms[i]?.arm ?? "",
+      tickRotate: layout.rotate ? -45 : 0,
+      label: null,
+    },
+    y: { label: layout.label, labelArrow: "none", grid: true, nice: true, zero: false },
+    color: { type: "ordinal", domain: [...ROLES], range: ROLES.map((r) => ROLE_COLORS[r]) },
+    marks,
+  }) as unknown as DomElement;
+}
+
+// ---------------------------------------------------------------------------------------
+// Training curves
+
+/** One value of one quantity at one epoch of one run. */
+export interface CurveRow {
+  /** The run's name (one line, one colour, per run). */
+  run: string;
+  /**
+   * The epoch number as shown: 1-based, so the trainer's zero-based `epoch` plus 1.
+   */
+  epoch: number;
+  /** What is measured (`"train loss"`, `"val co-bps"`, ...; one panel each). */
+  quantity: string;
+  /** The value, or null where the quantity was not measured at this epoch (skipped). */
+  value: number | null;
+}
+
+/** Options of {@link trainingCurvesFigure}. */
+export interface TrainingCurvesOptions {
+  /** A title above the figure. */
+  title?: string;
+  /** A line below the title. */
+  subtitle?: string;
+  /** Width of the whole figure in pixels. Default 800. */
+  width?: number;
+  /** Height of each panel in pixels. Default 220. */
+  panelHeight?: number;
+  /** Panels per row. Default 2 (1 when there is one quantity). */
+  columns?: number;
+  /** Which quantities, in which order. Default: all, in order of first appearance. */
+  quantities?: string[];
+  /**
+   * Units by quantity, shown in the y label as `quantity (unit)`. A quantity whose name
+   * contains `bps` defaults to `bits/spike` (unless the name ends in a parenthesis, which
+   * is taken to hold the unit already); give `""` to show no unit.
+   */
+  units?: Record<string, string>;
+  /** Log-scale y for these quantities (their values must then be positive). */
+  logY?: string[];
+}
+
+/**
+ * Training curves: one panel per quantity (each with its own y scale), epoch on x
+ * (1-based, as given: the trainer's zero-based `epoch` + 1; 0 is refused), one line per
+ * run coloured by run, with a legend. Points are marked in a panel where no run has more
+ * than 30 values.
+ * Rows whose `value` is null are skipped; NaN or infinite values throw.
+ *
+ * @example
+ * ```ts
+ * // From a trainer's history: `history.map((h) => ({ run, epoch: h.epoch + 1, ... }))`.
+ * const rows = [0.52, 0.44, 0.41].map((loss, i) => ({
+ *   run: "ndt",
+ *   epoch: i + 1, // 1, 2, 3
+ *   quantity: "train loss",
+ *   value: loss,
+ * }));
+ * const figure = await trainingCurvesFigure(rows, {
+ *   title: "NDT on MC_Maze",
+ *   units: { "train loss": "nats/bin" },
+ * });
+ * ```
+ */
+export async function trainingCurvesFigure(
+  rows: readonly CurveRow[],
+  options: TrainingCurvesOptions = {},
+): Promise<Figure> {
+  const fn = "trainingCurvesFigure";
+  checkRowsArray(fn, rows);
+  const parsed: { run: string; epoch: number; quantity: string; value: number }[] = [];
+  const seen = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const row = checkRecord(fn, rows, i);
+    const run = checkName(fn, row, i, "run");
+    const epoch = checkFinite(fn, row, i, "epoch");
+    if (!Number.isInteger(epoch) || epoch < 1) {
+      throw new ArgumentError(
+        `${fn}: rows[${i}].epoch must be a 1-based epoch number (an integer >= 1; ` +
+          `the trainer's records count from 0, so add 1), got ${epoch}`,
+      );
+    }
+    const quantity = checkName(fn, row, i, "quantity");
+    const value = checkValue(fn, row, i);
+    const key = JSON.stringify([run, epoch, quantity]);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new ArgumentError(
+        `${fn}: rows[${i}] repeats run ${describe(run)}, epoch ${epoch}, quantity ${
+          describe(quantity)
+        } (first at rows[${earlier}])`,
+      );
+    }
+    seen.set(key, i);
+    if (value !== null) parsed.push({ run, epoch, quantity, value });
+  }
+  if (parsed.length === 0) {
+    throw new ArgumentError(`${fn}: every row's value is null; there is nothing to draw`);
+  }
+  const width = checkWidth(fn, "width", options.width ?? 800, 200);
+  const panelHeight = checkWidth(fn, "panelHeight", options.panelHeight ?? 220, 120);
+  const quantities = orderKeys(
+    fn,
+    "options.quantities",
+    inRowOrder(rows, parsed, "quantity"),
+    options.quantities,
+  );
+  const columns = Math.min(
+    quantities.length,
+    checkWidth(fn, "columns", options.columns ?? 2, 1),
+  );
+  if (!Number.isInteger(columns)) {
+    throw new ArgumentError(`${fn}: columns must be an integer, got ${options.columns}`);
+  }
+  const logY = new Set(options.logY ?? []);
+  for (const r of parsed) {
+    if (logY.has(r.quantity) && r.value <= 0) {
+      throw new ArgumentError(
+        `${fn}: ${describe(r.quantity)} is drawn on a log scale (options.logY) but run ${
+          describe(r.run)
+        } has ${r.value} at epoch ${r.epoch}`,
+      );
+    }
+  }
+  const runs = inRowOrder(rows, parsed, "run");
+  const runColor = (run: string) => RUN_COLORS[runs.indexOf(run) % RUN_COLORS.length];
+
+  const [Plot, document] = await Promise.all([loadPlot(), plotDocument()]);
+  const { root, top } = figureRoot(document, width, options.title, options.subtitle);
+  const { group: legendGroup, height: legendHeight } = legend(
+    document,
+    runs.map((run) => ({
+      label: run,
+      swatch: (d) =>
+        element(d, "line", {
+          x1: -8,
+          x2: 8,
+          y1: 0,
+          y2: 0,
+          stroke: runColor(run),
+          "stroke-width": 2.5,
+        }),
+    })),
+    PAD,
+    top,
+    width - 2 * PAD,
+  );
+  root.appendChild(legendGroup);
+
+  const epochs = parsed.map((r) => r.epoch);
+  const first = Math.min(...epochs);
+  const last = Math.max(...epochs);
+  const ticks = epochTicks(first, last, Math.max(2, Math.floor(width / columns / 70)));
+  const domain = first === last ? [first - 0.5, last + 0.5] : [first, last];
+  const panelWidth = Math.floor((width - 2 * PAD) / columns);
+  const y0 = top + legendHeight + 6;
+  quantities.forEach((quantity, q) => {
+    const points = parsed.filter((r) => r.quantity === quantity);
+    const unit = options.units?.[quantity] ?? defaultUnit(quantity);
+    const label = unit ? `${quantity} (${unit})` : quantity;
+    const longest = Math.max(
+      ...points.map((r) => r.run)
+        .map((run) => points.filter((p) => p.run === run).length),
+    );
+    const plot = Plot.plot({
+      document,
+      width: panelWidth,
+      height: panelHeight,
+      marginLeft: 56,
+      marginRight: 14,
+      marginTop: 26,
+      marginBottom: 36,
+      style: { fontSize: `${AXIS_FONT}px` },
+      x: { type: "linear", domain, ticks, tickFormat: "d", label: "epoch", labelArrow: "none" },
+      y: {
+        type: logY.has(quantity) ? "log" : "linear",
+        label,
+        labelArrow: "none",
+        grid: true,
+        nice: true,
+      },
+      color: { type: "ordinal", domain: runs, range: runs.map(runColor) },
+      marks: [
+        Plot.line(points, {
+          x: "epoch",
+          y: "value",
+          z: "run",
+          stroke: "run",
+          strokeWidth: 2,
+          marker: longest <= 30 ? "circle-stroke" : "none",
+          className: "blend-curve",
+        }),
+      ],
+    }) as unknown as DomElement;
+    const x = PAD + (q % columns) * panelWidth;
+    const y = y0 + Math.floor(q / columns) * (panelHeight + 8);
+    root.appendChild(panelGroup(document, plot, x, y, { quantity }));
+  });
+  const rowsOfPanels = Math.ceil(quantities.length / columns);
+  return finishRoot(root, width, y0 + rowsOfPanels * (panelHeight + 8) + PAD - 8);
+}
+
+/** `bits/spike` for a `...bps` quantity that does not already name its unit in parentheses. */
+function defaultUnit(quantity: string): string {
+  return /bps/.test(quantity) && !/\)\s*$/.test(quantity) ? "bits/spike" : "";
+}
+
+/** Integer epoch ticks from `first` to `last`: about `count` of them, 1, 2 or 5 x 10^k apart. */
+function epochTicks(first: number, last: number, count: number): number[] {
+  const span = Math.max(1, last - first);
+  let step = 1;
+  for (let k = 0; step * count < span; k++) {
+    step = [1, 2, 5][k % 3] * 10 ** Math.floor(k / 3);
+  }
+  const ticks: number[] = [];
+  for (let t = Math.ceil(first / step) * step; t <= last; t += step) ticks.push(t);
+  // Label the first epoch too when the first round tick is far from it.
+  if (ticks.length === 0 || ticks[0] - first >= step / 2) ticks.unshift(first);
+  return ticks;
+}

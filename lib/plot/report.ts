@@ -1,0 +1,77 @@
+/**
+ * The figures of a BLEND experiment, from its plain results record: the strategy
+ * comparison (every arm, every metric, every seed) and the training curves (both loss
+ * terms and validation co-bps, one line per arm).
+ * @module
+ */
+
+import type { BlendResults } from "../distill/experiment.ts";
+import {
+  type CurveRow,
+  strategyComparisonFigure,
+  type StrategyRow,
+  trainingCurvesFigure,
+} from "./figures.ts";
+import { saveFigure } from "./output.ts";
+
+/** The comparison figure's rows: one per model, arm, seed and metric that was scored. */
+export function comparisonRows(results: BlendResults): StrategyRow[] {
+  return results.runs.flatMap((run) =>
+    Object.entries(run.scores).flatMap(([metric, value]) =>
+      value === null
+        ? []
+        : [{ model: run.model, arm: run.arm, role: run.role, metric, seed: run.seed, value }]
+    )
+  );
+}
+
+/**
+ * The training-curve rows of one seed (the first, by default): per arm and epoch, the
+ * optimized total, the masked-modeling term, the distillation term (students) and the
+ * validation co-bps.
+ */
+export function curveRows(
+  results: BlendResults,
+  seed: number = results.settings.seeds[0],
+): CurveRow[] {
+  const rows: CurveRow[] = [];
+  const several = results.settings.modelNames.length > 1;
+  for (const run of results.runs.filter((r) => r.seed === seed)) {
+    const name = several ? `${run.model} ${run.arm}` : run.arm;
+    for (const c of run.curves) {
+      const epoch = c.epoch + 1;
+      const push = (quantity: string, value: number | undefined) => {
+        if (value !== undefined && Number.isFinite(value)) {
+          rows.push({ run: name, epoch, quantity, value });
+        }
+      };
+      push("training loss (optimized)", c.trainLoss);
+      push("masked Poisson NLL (nats/entry)", c.terms.poisson);
+      push("distillation term", c.terms.distill);
+      push("val co-bps (bits/spike)", c.validation?.coBps);
+    }
+  }
+  return rows;
+}
+
+/** Save the experiment's figures as SVG and PNG under `dir`; returns the paths written. */
+export async function saveExperimentFigures(results: BlendResults, dir: string): Promise<string[]> {
+  const s = results.settings;
+  const comparison = await strategyComparisonFigure(comparisonRows(results), {
+    title: `BLEND on ${s.dataset.name}: test split, ${s.seeds.length} seeds`,
+    subtitle:
+      `dots = seeds, bar = mean ± sd, dashed = baseline mean; alpha ${s.alpha}, T ${s.temperature}`,
+  });
+  const curves = await trainingCurvesFigure(curveRows(results), {
+    title: `Training curves (seed ${s.seeds[0]})`,
+  });
+  const paths: string[] = [];
+  for (const [name, figure] of [["comparison", comparison], ["curves", curves]] as const) {
+    for (const ext of ["svg", "png"]) {
+      const path = `${dir}/${name}.${ext}`;
+      await saveFigure(figure, path);
+      paths.push(path);
+    }
+  }
+  return paths;
+}
