@@ -11,6 +11,7 @@ import {
   trainTeacher,
 } from "../../lib/distill/blend.ts";
 import { createStrategy } from "../../lib/distill/strategies.ts";
+import { gatherBatch } from "../../lib/train/batch.ts";
 import { predict } from "../../lib/train/predict.ts";
 import { fit, type FitOptions } from "../../lib/train/trainer.ts";
 
@@ -157,4 +158,23 @@ Deno.test("a condition teacher takes the one-hot condition", async () => {
   assert.equal(byCondition.config.privileged?.kind, "condition");
   assert.equal(byCondition.config.privilegedDim, new Set(DATA.condition).size);
   byCondition.dispose();
+});
+
+Deno.test("the teacher's privileged input: observed bins only, z-scored with train statistics, NaN -> 0", () => {
+  const batch = gatherBatch(DATA, TRAIN, teacher.config);
+  // Observed bins only (the model pads the forward bins with zeros, in training and prediction).
+  assert.equal(batch.privileged!.length, TRAIN.length * 20 * 2);
+  for (let k = 0; k < 2; k++) {
+    let sum = 0, squares = 0;
+    const n = TRAIN.length * 20;
+    for (let i = 0; i < n; i++) sum += batch.privileged![i * 2 + k];
+    for (let i = 0; i < n; i++) squares += (batch.privileged![i * 2 + k] - sum / n) ** 2;
+    assert.ok(Math.abs(sum / n) < 1e-5, `dimension ${k} mean ${sum / n}`);
+    assert.ok(Math.abs(Math.sqrt(squares / n) - 1) < 1e-3, `dimension ${k} sd`);
+  }
+  const gappy = { ...DATA, behavior: { ...DATA.behavior, data: DATA.behavior.data.slice() } };
+  gappy.behavior.data[0] = NaN;
+  const first = gatherBatch(gappy, [0], teacher.config).privileged!;
+  assert.equal(first[0], 0);
+  assert.ok(first.every(Number.isFinite));
 });
