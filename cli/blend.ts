@@ -62,8 +62,9 @@ Options (distill):
   --epochs N          most epochs per model (default 40)
   --trials N          trials of the built-in data (default 1000)
   --expression X      behaviorExpression of the built-in data (default 0.5)
-  --alpha A           weight of the masked-modeling loss in students (default 0.5)
-  --temperature T     softmax temperature of soft (default 2)
+  --alpha A[,A...]    weight of the masked-modeling loss in students (default 0.5);
+                      a list sweeps it, one student per value
+  --temperature T[,T...]  softmax temperature of soft (default 2); a list sweeps it
   --privileged P      behavior (default) or condition (one-hot reach target)
   --batch-size N      trials per step (default 32)
   --lr X              peak learning rate (default 0.002)
@@ -166,8 +167,8 @@ interface ExperimentArgs {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  alpha: number;
-  temperature: number;
+  alpha: number[];
+  temperature: number[];
   privileged: "behavior" | "condition";
   outDir: string;
 }
@@ -246,8 +247,8 @@ async function demo(args: string[]): Promise<void> {
     epochs: integerOption(values.epochs, "epochs", d.epochs, 1),
     batchSize: d.batchSize,
     learningRate: d.learningRate,
-    alpha: 0.5,
-    temperature: 2,
+    alpha: [0.5],
+    temperature: [2],
     privileged: "behavior",
     outDir: values.out ?? "out",
   });
@@ -266,6 +267,18 @@ function numberOption(
     throw new UsageError(`--${name} must be a number in [${min}, ${max}], got "${value}"`);
   }
   return n;
+}
+
+/** A comma-separated list of numbers (a sweep), each in [min, max]. */
+function numberListOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number[] {
+  if (value === undefined) return [fallback];
+  return value.split(",").map((part) => numberOption(part, name, fallback, min, max));
 }
 
 async function distill(args: string[]): Promise<void> {
@@ -343,8 +356,8 @@ async function distill(args: string[]): Promise<void> {
     epochs: integerOption(values.epochs, "epochs", 40, 1),
     batchSize: integerOption(values["batch-size"], "batch-size", 32, 1),
     learningRate: numberOption(values.lr, "lr", 2e-3, 1e-6, 1),
-    alpha: numberOption(values.alpha, "alpha", 0.5, 0, 1),
-    temperature: numberOption(values.temperature, "temperature", 2, 1e-3, 100),
+    alpha: numberListOption(values.alpha, "alpha", 0.5, 0, 1),
+    temperature: numberListOption(values.temperature, "temperature", 2, 1e-3, 100),
     privileged,
     outDir: values.out ?? "out/distill",
   });

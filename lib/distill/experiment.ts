@@ -46,10 +46,10 @@ export interface BlendExperimentOptions {
   strategies?: StrategyName[];
   /** Seeds: a count (seeds 0..n-1) or a list. Default 3. */
   seeds?: number | number[];
-  /** Weight of the base loss in students. Default 0.5. */
-  alpha?: number;
-  /** Temperature of `soft`. Default 2. */
-  temperature?: number;
+  /** Weight of the base loss in students; a list sweeps it (one arm per value). Default 0.5. */
+  alpha?: number | number[];
+  /** Temperature of `soft`; a list sweeps it (soft arms only). Default 2. */
+  temperature?: number | number[];
   /** Weight of the feature / correlation term added to `hard`. Default 1. */
   auxiliaryWeight?: number;
   /** Layer the `feature` strategy matches. Default "latents". */
@@ -70,8 +70,14 @@ export interface BlendExperimentOptions {
 export interface RunRecord {
   /** Model name (its kind, numbered when a kind repeats). */
   model: string;
-  /** `teacher`, `baseline` or the strategy name. */
+  /** `teacher`, `baseline` or the strategy name (with its alpha and T when they are swept). */
   arm: string;
+  /** The student's strategy (null for teacher and baseline). */
+  strategy: StrategyName | null;
+  /** The student's alpha (null for teacher and baseline). */
+  alpha: number | null;
+  /** The student's temperature (soft students only, else null). */
+  temperature: number | null;
   /** The arm's role. */
   role: Role;
   /** The seed of its weights, batches, masks and dropout. */
@@ -136,8 +142,8 @@ export interface BlendResults {
     modelNames: string[];
     strategies: StrategyName[];
     seeds: number[];
-    alpha: number;
-    temperature: number;
+    alpha: number[];
+    temperature: number[];
     auxiliaryWeight: number;
     featureLayer: FeatureLayer;
     privileged: "behavior" | "condition";
@@ -160,6 +166,23 @@ function seedList(seeds: number | number[] | undefined): number[] {
   if (list.length === 0 || list.some((s) => !Number.isInteger(s) || s < 0)) {
     throw new ArgumentError(
       `seeds must be a positive count or a list of integers >= 0, got ${describe(seeds)}`,
+    );
+  }
+  return list;
+}
+
+function numberList(
+  value: number | number[] | undefined,
+  fallback: number,
+  name: string,
+  valid: (v: number) => boolean,
+): number[] {
+  const list = value === undefined ? [fallback] : typeof value === "number" ? [value] : value;
+  if (list.length === 0 || list.some((v) => typeof v !== "number" || !valid(v))) {
+    throw new ArgumentError(
+      `${name} must be ${name === "alpha" ? "in [0, 1]" : "positive"} (a number or a list), got ${
+        describe(value)
+      }${Array.isArray(value) ? ` [${value.join(", ")}]` : ""}`,
     );
   }
   return list;
@@ -207,8 +230,20 @@ export async function runBlendExperiment(options: BlendExperimentOptions): Promi
     }
   }
   const seeds = seedList(options.seeds);
-  const alpha = options.alpha ?? 0.5;
-  const temperature = options.temperature ?? 2;
+  const alphas = numberList(options.alpha, 0.5, "alpha", (a) => a >= 0 && a <= 1);
+  const temperatures = numberList(options.temperature, 2, "temperature", (t) => t > 0);
+  // One student arm per strategy, alpha and (for soft) temperature.
+  const variants = strategies.flatMap((strategy) =>
+    alphas.flatMap((alpha) =>
+      (strategy === "soft" ? temperatures : [temperatures[0]]).map((temperature) => ({
+        strategy,
+        alpha,
+        temperature,
+        arm: strategy + (alphas.length > 1 ? ` α=${alpha}` : "") +
+          (strategy === "soft" && temperatures.length > 1 ? ` T=${temperature}` : ""),
+      }))
+    )
+  );
   const auxiliaryWeight = options.auxiliaryWeight ?? 1;
   const featureLayer = options.featureLayer ?? "latents";
   const privileged = options.privileged ?? "behavior";
@@ -227,14 +262,12 @@ export async function runBlendExperiment(options: BlendExperimentOptions): Promi
     model: SequenceModel,
     result: FitResult,
     m: number,
-    arm: string,
-    role: Role,
+    arm: Pick<RunRecord, "arm" | "role" | "strategy" | "alpha" | "temperature">,
     seed: number,
   ) => {
     const run: RunRecord = {
       model: names[m],
-      arm,
-      role,
+      ...arm,
       seed,
       scores: await score(model),
       fit: {
@@ -264,29 +297,36 @@ export async function runBlendExperiment(options: BlendExperimentOptions): Promi
         label: `${names[m]} teacher, seed ${seed}`,
       }, privileged);
       try {
-        await record(teacher, teacherFit, m, "teacher", "teacher", seed);
+        const plain = { strategy: null, alpha: null, temperature: null };
+        await record(teacher, teacherFit, m, { arm: "teacher", role: "teacher", ...plain }, seed);
         const baseline = buildModel(spec, dataset, seed);
         try {
           const result = await fit(baseline, dataset, {
             ...fitOptions,
             label: `${names[m]} baseline, seed ${seed}`,
           });
-          await record(baseline, result, m, "baseline", "baseline", seed);
+          await record(baseline, result, m, { arm: "baseline", role: "baseline", ...plain }, seed);
         } finally {
           baseline.dispose();
         }
         const targets = await teacherTargets(teacher, dataset, trainTrials, { featureLayer });
-        for (const strategy of strategies) {
+        for (const v of variants) {
           const { student, fit: result } = await distillStudent(dataset, spec, teacher, {
-            strategy,
-            alpha,
-            temperature,
+            strategy: v.strategy,
+            alpha: v.alpha,
+            temperature: v.temperature,
             auxiliaryWeight,
             featureLayer,
-            fit: { ...fitOptions, label: `${names[m]} ${strategy}, seed ${seed}` },
+            fit: { ...fitOptions, label: `${names[m]} ${v.arm}, seed ${seed}` },
           }, targets);
           try {
-            await record(student, result, m, strategy, "student", seed);
+            await record(student, result, m, {
+              arm: v.arm,
+              role: "student",
+              strategy: v.strategy,
+              alpha: v.alpha,
+              temperature: v.strategy === "soft" ? v.temperature : null,
+            }, seed);
           } finally {
             student.dispose();
           }
@@ -304,8 +344,8 @@ export async function runBlendExperiment(options: BlendExperimentOptions): Promi
       modelNames: names,
       strategies,
       seeds,
-      alpha,
-      temperature,
+      alpha: alphas,
+      temperature: temperatures,
       auxiliaryWeight,
       featureLayer,
       privileged,
@@ -427,7 +467,9 @@ function csvField(value: unknown): string {
  * value), so any table tool can pivot it.
  */
 export function resultsCsv(results: BlendResults): string {
-  const lines = ["model,arm,role,seed,metric,value,best_epoch,epochs_run,seconds"];
+  const lines = [
+    "model,arm,role,strategy,alpha,temperature,seed,metric,value,best_epoch,epochs_run,seconds",
+  ];
   for (const r of results.runs) {
     for (const metric of BLEND_METRICS) {
       lines.push(
@@ -435,6 +477,9 @@ export function resultsCsv(results: BlendResults): string {
           r.model,
           r.arm,
           r.role,
+          r.strategy,
+          r.alpha,
+          r.temperature,
           r.seed,
           metric,
           r.scores[metric],
@@ -468,8 +513,10 @@ export function resultsHtml(results: BlendResults): string {
   const s = results.settings;
   const caption =
     `BLEND on ${escapeHtml(s.dataset.name)}: test split, mean ± sd over ${s.seeds.length} ` +
-    `seeds; Δ = arm − baseline of the same seed (seeds better / all); alpha ${s.alpha}, ` +
-    `T ${s.temperature}; ${escapeHtml(s.selection)}`;
+    `seeds; Δ = arm − baseline of the same seed (seeds better / all); alpha ${
+      s.alpha.join(", ")
+    }, ` +
+    `T ${s.temperature.join(", ")}; ${escapeHtml(s.selection)}`;
   return `<table><caption>${caption}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
 }
 

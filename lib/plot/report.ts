@@ -59,8 +59,9 @@ export async function saveExperimentFigures(results: BlendResults, dir: string):
   const s = results.settings;
   const comparison = await strategyComparisonFigure(comparisonRows(results), {
     title: `BLEND on ${s.dataset.name}: test split, ${s.seeds.length} seeds`,
-    subtitle:
-      `dots = seeds, bar = mean ± sd, dashed = baseline mean; alpha ${s.alpha}, T ${s.temperature}`,
+    subtitle: `dots = seeds, bar = mean ± sd, dashed = baseline mean; alpha ${
+      s.alpha.join(", ")
+    }, T ${s.temperature.join(", ")}`,
   });
   const curves = await trainingCurvesFigure(curveRows(results), {
     title: `Training curves (seed ${s.seeds[0]})`,

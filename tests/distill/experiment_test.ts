@@ -69,12 +69,14 @@ Deno.test({
         if (run.role === "student") assert.ok("distill" in run.curves[0].terms);
       }
       assert.deepEqual(results.settings.seeds, [0, 5]);
-      assert.equal(results.settings.alpha, 0.5);
+      assert.deepEqual(results.settings.alpha, [0.5]);
+      const soft = results.runs.find((r) => r.arm === "soft")!;
+      assert.deepEqual([soft.strategy, soft.alpha, soft.temperature], ["soft", 0.5, 2]);
       const json = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
       assert.equal(json.runs.length, 16);
       const csv = (await Deno.readTextFile(`${dir}/results.csv`)).trim().split("\n");
       assert.equal(csv.length, 1 + 16 * BLEND_METRICS.length);
-      assert.match(csv[1], /^ndt,teacher,teacher,0,coBps,/);
+      assert.match(csv[1], /^ndt,teacher,teacher,,,,0,coBps,/);
       const table = formatResultsTable(results);
       assert.equal(table.split("\n").length, 1 + 8);
       assert.match(formatResultsMarkdown(results), /^\| model \| arm \| co-bps/);
@@ -93,6 +95,9 @@ function run(arm: string, role: RunRecord["role"], seed: number, velR2: number):
     model: "ndt",
     arm,
     role,
+    strategy: role === "student" ? "hard" : null,
+    alpha: role === "student" ? 0.5 : null,
+    temperature: null,
     seed,
     scores: { coBps: 0.2, velR2, psthR2: null, fpBps: 0.1 },
     fit: { status: "completed", epochsRun: 1, bestEpoch: 0, bestValidation: null, seconds: 1 },
@@ -123,7 +128,7 @@ Deno.test("summarizeRuns: paired differences to the baseline of the same seed, s
   assert.ok(Math.abs(v.pSign - 0.375) < 1e-12);
   const co = summary.find((s) => s.arm === "hard" && s.metric === "coBps")!;
   assert.deepEqual([co.vsBaseline!.ties, co.vsBaseline!.pSign], [5, 1]);
-  assert.match(resultsCsv({ runs } as never), /ndt,hard,student,4,velR2,0.49,1,1,1.0/);
+  assert.match(resultsCsv({ runs } as never), /ndt,hard,student,hard,0.5,,4,velR2,0.49,1,1,1.0/);
 });
 
 Deno.test("runBlendExperiment rejects unknown strategies, empty models and bad seeds", async () => {
@@ -136,4 +141,37 @@ Deno.test("runBlendExperiment rejects unknown strategies, empty models and bad s
     /at least one model/,
   );
   await assert.rejects(() => runBlendExperiment({ dataset: DATA, seeds: [1.5] }), /seeds must be/);
+});
+
+Deno.test({
+  name: "runBlendExperiment sweeps alpha and temperature: one student arm per setting",
+  sanitizeResources: false,
+  fn: async () => {
+    const results = await runBlendExperiment({
+      dataset: DATA,
+      models: [{ kind: "ndt", dModel: 8, layers: 1, feedForward: 8 }],
+      strategies: ["hard", "soft"],
+      alpha: [0.2, 0.8],
+      temperature: [1, 4],
+      seeds: 1,
+      fit: { epochs: 1, batchSize: 32, progress: "none" },
+      evaluate: { gridSearch: false, alphas: [0.01] },
+    });
+    assert.deepEqual(results.runs.map((r) => r.arm), [
+      "teacher",
+      "baseline",
+      "hard α=0.2",
+      "hard α=0.8",
+      "soft α=0.2 T=1",
+      "soft α=0.2 T=4",
+      "soft α=0.8 T=1",
+      "soft α=0.8 T=4",
+    ]);
+    const last = results.runs.at(-1)!;
+    assert.deepEqual([last.alpha, last.temperature], [0.8, 4]);
+    await assert.rejects(
+      () => runBlendExperiment({ dataset: DATA, alpha: [0.5, 2] }),
+      /alpha must be in \[0, 1\] \(a number or a list\), got array of length 2 \[0.5, 2\]/,
+    );
+  },
 });
