@@ -34,7 +34,7 @@ Commands:
   demo      BLEND on the built-in synthetic reaching data, behavior weakly expressed in
             the spikes: for 3 seeds, train a teacher that sees spikes plus hand velocity,
             the baseline (same model, spikes only) and students distilled from the teacher
-            (hard and feature); print every metric as mean ± sd with the paired
+            (hard and soft); print every metric as mean ± sd with the paired
             difference to the baseline; write results.json, results.csv and figures
             (SVG and PNG). About 5 minutes on 2 cores.
 
@@ -126,7 +126,7 @@ export const DEMO_SETTINGS = {
   trials: 600,
   behaviorExpression: 0.5,
   model: { kind: "ndt", dModel: 32, layers: 2, heads: 2, feedForward: 64 } as ModelSpec,
-  strategies: ["hard", "feature"] as StrategyName[],
+  strategies: ["hard", "soft"] as StrategyName[],
   seeds: 3,
   epochs: 30,
   batchSize: 32,

@@ -204,7 +204,7 @@ function modelNames(models: ModelSpec[]): string[] {
  *
  * @example
  * ```ts
- * import { runBlendExperiment } from "./experiment.ts";
+ * import { formatResultsTable, runBlendExperiment } from "./experiment.ts";
  * import { reachDataset } from "../data/synthetic/reach.ts";
  * const data = reachDataset({ trials: 300, heldinNeurons: 40, heldoutNeurons: 15, bins: 35, forwardBins: 5, binMs: 20, moveOnsetBin: 12, behaviorExpression: 0.25 });
  * const results = await runBlendExperiment({

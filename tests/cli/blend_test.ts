@@ -44,11 +44,11 @@ Deno.test({
         "teacher0",
         "baseline0",
         "hard0",
-        "feature0",
+        "soft0",
         "teacher1",
         "baseline1",
         "hard1",
-        "feature1",
+        "soft1",
       ]);
       const csv = await Deno.readTextFile(`${dir}/results.csv`);
       assert.equal(csv.trim().split("\n").length, 1 + 8 * 4);
