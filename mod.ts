@@ -274,3 +274,43 @@ export {
   type TrainingCurvesOptions,
 } from "./lib/plot/figures.ts";
 export { comparisonRows, curveRows, saveExperimentFigures } from "./lib/plot/report.ts";
+
+// Real data: NWB / NLB files, saved datasets, submissions
+export {
+  describeNWB,
+  formatNWBInfo,
+  loadNWB,
+  NLB_PRESETS,
+  type NLBPreset,
+  type NLBPresetName,
+  type NWBDataset,
+  type NWBInfo,
+  type NWBLoadOptions,
+  type NWBSettings,
+  type NWBSource,
+  resolveNWBSettings,
+  type TimeSeriesSummary,
+  type TrialColumn,
+  type TrialColumnSummary,
+  type TruePSTH,
+} from "./lib/data/nwb.ts";
+export {
+  behaviorSeriesOf,
+  NLB_SPLIT_LABELS,
+  type NWBFixtureLayout,
+  writeNWB,
+  type WriteNWBOptions,
+} from "./lib/data/nwb_writer.ts";
+export {
+  DATASET_FORMAT,
+  DATASET_FORMAT_VERSION,
+  loadDataset,
+  NLB_DATASET_NAMES,
+  type NLBDatasetName,
+  nlbGroupName,
+  type NLBSubmissionEntry,
+  readNLBSubmission,
+  saveDataset,
+  type SubmissionRates,
+  writeNLBSubmission,
+} from "./lib/data/store.ts";

@@ -8,6 +8,8 @@ import { initBackend } from "../lib/backend.ts";
 import { concat3, selectTrials } from "../lib/array.ts";
 import { type NeuralDataset, summarizeDataset, trialsInSplit } from "../lib/data/dataset.ts";
 import { reachDataset } from "../lib/data/synthetic/reach.ts";
+import { describeNWB, formatNWBInfo, loadNWB, NLB_PRESETS } from "../lib/data/nwb.ts";
+import { loadDataset } from "../lib/data/store.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
 import { evaluateNLB, type RateSet, truthRates, velR2 } from "../lib/metrics/nlb.ts";
 import { createModel, MODEL_KINDS, type ModelKind } from "../lib/models/model.ts";
@@ -41,6 +43,10 @@ Commands:
   distill   The same experiment with every choice open (model, strategies, seeds, alpha,
             temperature, privileged signal, data).
 
+  info      What is inside an NWB file (units, held-out count, trials and splits,
+            time series with rates, lengths and NaN fractions) or a saved dataset.
+            Usage: info <file>
+
   train     Train a sequence model (ndt, lfads or rnn) on the synthetic reaching
             dataset with early stopping on the val split, score it on the test split
             with every NLB metric beside the true rates and the smoothing baseline, and
@@ -53,7 +59,11 @@ Options (demo):
   --out DIR      where results and figures go (default out)
 
 Options (distill):
-  --data SRC          "reach" (the built-in synthetic data, default) or a dataset file
+  --data SRC          "reach" (the built-in synthetic data, default), an NWB file
+                      (.nwb) or a dataset saved by saveDataset
+  --preset NAME       NLB preset for an NWB file: mc_maze, mc_rtt, area2_bump,
+                      dmfc_rsg, mc_maze_large, mc_maze_medium, mc_maze_small
+  --bin-ms N          bin width for an NWB file, 5 or 20 (default 20)
   --model NAME        ndt | rnn | lfads (default ndt)
   --size S            small (compact, fast; default) or full (the published sizes)
   --strategy S        all (default), or a comma-separated list of
@@ -297,6 +307,8 @@ async function distill(args: string[]): Promise<void> {
       privileged: { type: "string" },
       "batch-size": { type: "string" },
       lr: { type: "string" },
+      preset: { type: "string" },
+      "bin-ms": { type: "string" },
       size: { type: "string" },
       out: { type: "string" },
     },
@@ -336,17 +348,7 @@ async function distill(args: string[]): Promise<void> {
       numberOption(values.expression, "expression", 0.5, 0, 10),
     );
   } else {
-    try {
-      await Deno.stat(data);
-    } catch {
-      throw new UsageError(
-        `--data: no file at "${data}" (give a path, or "reach" for the built-in synthetic data)`,
-      );
-    }
-    throw new UsageError(
-      `--data "${data}": reading saved datasets and NWB files is not available yet (it comes with ` +
-        `the NWB loader); use --data reach`,
-    );
+    dataset = await readDataFile(data, values.preset, values["bin-ms"]);
   }
   await experiment({
     dataset,
@@ -361,6 +363,58 @@ async function distill(args: string[]): Promise<void> {
     privileged,
     outDir: values.out ?? "out/distill",
   });
+}
+
+/**
+ * A dataset from a file: an NWB file (`.nwb`, read with an NLB preset or plain options)
+ * or a dataset saved by `saveDataset` (anything else).
+ */
+async function readDataFile(
+  path: string,
+  preset: string | undefined,
+  binMsArg: string | undefined,
+): Promise<NeuralDataset> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new UsageError(
+      `--data: no file at "${path}" (give a path, or "reach" for the built-in synthetic data)`,
+    );
+  }
+  if (!path.toLowerCase().endsWith(".nwb")) {
+    if (preset !== undefined || binMsArg !== undefined) {
+      throw new UsageError("--preset and --bin-ms apply to NWB files only");
+    }
+    return await loadDataset(path);
+  }
+  const binMs = integerOption(binMsArg, "bin-ms", 20, 1);
+  if (binMs !== 5 && binMs !== 20) throw new UsageError(`--bin-ms must be 5 or 20, got ${binMs}`);
+  if (preset !== undefined && !(preset in NLB_PRESETS)) {
+    throw new UsageError(
+      `--preset must be one of ${Object.keys(NLB_PRESETS).join(", ")}, got "${preset}"`,
+    );
+  }
+  return await loadNWB(path, { preset, binMs });
+}
+
+async function info(args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `info takes one file (an .nwb file or a saved dataset), got ${positionals.length}`,
+    );
+  }
+  const [path] = positionals;
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new UsageError(`info: no file at "${path}"`);
+  }
+  if (path.toLowerCase().endsWith(".nwb")) {
+    console.log(formatNWBInfo(await describeNWB(path)));
+  } else {
+    console.log(JSON.stringify(summarizeDataset(await loadDataset(path)), null, 2));
+  }
 }
 
 /** Compact versions of each model (the `--size small` of `distill`). */
@@ -450,7 +504,12 @@ async function train(args: string[]): Promise<void> {
   console.log(`\nwrote ${dir}/best (checkpoint) and ${dir}/scores.json`);
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo, train, distill };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  demo,
+  train,
+  distill,
+  info,
+};
 
 /** Run one command line; returns the exit code (0 ok, 1 failure, 2 bad usage). */
 export async function main(argv: string[]): Promise<number> {

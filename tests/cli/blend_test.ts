@@ -173,3 +173,77 @@ Deno.test("train refuses an unknown model or bin width with exit code 2", async 
   assert.equal(bin.code, 2);
   assert.match(bin.err, /--bin-ms must be 5 or 20, got 10/);
 });
+
+Deno.test({
+  name: "info describes an NWB file; distill reads a saved dataset and an NWB file",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const { reachDataset } = await import("../../lib/data/synthetic/reach.ts");
+    const { saveDataset } = await import("../../lib/data/store.ts");
+    const { writeNWB } = await import("../../lib/data/nwb_writer.ts");
+    const dir = await Deno.makeTempDir();
+    try {
+      const data = reachDataset({
+        trials: 40,
+        heldinNeurons: 8,
+        heldoutNeurons: 3,
+        binMs: 20,
+        bins: 15,
+        forwardBins: 2,
+        moveOnsetBin: 5,
+        seed: 6,
+      });
+      await saveDataset(data, `${dir}/small.h5`);
+      const saved = await run([
+        "distill",
+        "--data",
+        `${dir}/small.h5`,
+        "--strategy",
+        "hard",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--out",
+        `${dir}/out`,
+      ]);
+      assert.equal(saved.code, 0, saved.err);
+      assert.match(saved.out, /8\+3 neurons, 15\+2 bins of 20 ms/);
+
+      await writeNWB(data, `${dir}/small.nwb`, { windowStartMs: -100 });
+      const described = await run(["info", `${dir}/small.nwb`]);
+      assert.equal(described.code, 0, described.err);
+      assert.match(described.out, /units: 11 \(8 held-in, 3 held-out\)/);
+      assert.match(described.out, /trials: 40 \(split: train 30, val 10\)/);
+      assert.match(described.out, /hand_vel TimeSeries: 600 x 2/);
+
+      const fromNWB = await run([
+        "distill",
+        "--data",
+        `${dir}/small.nwb`,
+        "--strategy",
+        "soft",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--out",
+        `${dir}/nwb`,
+      ]);
+      assert.equal(fromNWB.code, 0, fromNWB.err);
+      const results = JSON.parse(await Deno.readTextFile(`${dir}/nwb/results.json`));
+      assert.equal(results.settings.dataset.heldinNeurons, 8);
+      assert.equal(results.runs.length, 3);
+
+      const badPreset = await run(["distill", "--data", `${dir}/small.nwb`, "--preset", "v1"]);
+      assert.equal(badPreset.code, 2);
+      assert.match(badPreset.err, /--preset must be one of mc_maze, /);
+      const missing = await run(["info", `${dir}/none.nwb`]);
+      assert.equal(missing.code, 2);
+      assert.match(missing.err, /no file at/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
