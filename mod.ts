@@ -68,6 +68,7 @@ export {
   subsetTrials,
   summarizeDataset,
   trialsInSplit,
+  type TruePSTH,
   validateDataset,
   type ValidateOptions,
   zscoreBehavior,
@@ -277,23 +278,22 @@ export { comparisonRows, curveRows, saveExperimentFigures } from "./lib/plot/rep
 
 // Real data: NWB / NLB files, saved datasets, submissions
 export {
-  describeNWB,
-  formatNWBInfo,
   loadNWB,
-  NLB_PRESETS,
-  type NLBPreset,
-  type NLBPresetName,
   type NWBDataset,
-  type NWBInfo,
   type NWBLoadOptions,
   type NWBSettings,
   type NWBSource,
   resolveNWBSettings,
-  type TimeSeriesSummary,
-  type TrialColumn,
-  type TrialColumnSummary,
-  type TruePSTH,
 } from "./lib/data/nwb.ts";
+export { NLB_PRESETS, type NLBPreset, type NLBPresetName } from "./lib/data/nlb_presets.ts";
+export {
+  describeNWB,
+  formatNWBInfo,
+  type NWBInfo,
+  type TimeSeriesSummary,
+  type TrialColumnSummary,
+} from "./lib/data/nwb_info.ts";
+export { type TrialColumn } from "./lib/data/nwb_tables.ts";
 export {
   behaviorSeriesOf,
   NLB_SPLIT_LABELS,

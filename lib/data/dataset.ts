@@ -34,6 +34,27 @@ export interface DatasetTruth {
 }
 
 /**
+ * Reference PSTHs for psth R2, computed by the data source from finer data than the bins
+ * (`loadNWB`: 1 ms spikes smoothed with the NLB reference's Gaussian kernel over the
+ * continuous recording, summed into bins, averaged over the trials of each condition).
+ * `evaluateNLB` scores predicted PSTHs against these when a dataset carries them.
+ */
+export interface TruePSTH {
+  /**
+   * Spikes per bin: conditions x observed bins x neurons (held-in then held-out, as in
+   * `heldinNames` then `heldoutNames`), rows in `conditionIds` order. A row may be NaN
+   * where its condition had no trial to average.
+   */
+  rates: Array3;
+  /** The condition id (a value of `condition`) of each row: distinct, one for every id in `condition`. */
+  conditionIds: number[];
+  /** Trials averaged per row (0: the row is NaN). */
+  trialCounts: number[];
+  /** The Gaussian kernel's s.d., ms. */
+  kernelSdMs: number;
+}
+
+/**
  * A trial-aligned, binned recording (or simulation).
  *
  * All spike arrays hold non-negative integer counts per bin. Behavior is aligned so that
@@ -73,6 +94,12 @@ export interface NeuralDataset {
   lfp?: Array3;
   /** Ground truth, for synthetic data. */
   truth?: DatasetTruth;
+  /**
+   * Reference PSTHs per condition for psth R2, when the source computes them (NWB files
+   * read with a kernel and condition fields). Without them, `evaluateNLB` builds PSTHs
+   * from the binned spikes.
+   */
+  truePsth?: TruePSTH;
 }
 
 /** Options for `validateDataset`. */
@@ -148,7 +175,8 @@ function checkSameSize(
  * Check every field of a dataset and throw a `DatasetError` that names the field and the
  * expected and actual values at the first problem: shapes that disagree, negative,
  * non-integer or NaN spike counts, infinite behavior, unknown split names, empty splits,
- * bad condition or session ids, and inconsistent ground truth.
+ * bad condition or session ids, inconsistent ground truth, and true PSTHs whose shape,
+ * condition ids or values do not fit the dataset.
  */
 export function validateDataset(dataset: NeuralDataset, options: ValidateOptions = {}): void {
   const d = dataset as Partial<NeuralDataset>;
@@ -196,6 +224,7 @@ export function validateDataset(dataset: NeuralDataset, options: ValidateOptions
 
   checkTrialLabels(d as NeuralDataset, trials, options.requiredSplits ?? SPLITS);
   if (d.truth !== undefined) checkTruth(d as NeuralDataset);
+  if (d.truePsth !== undefined) checkTruePsth(d as NeuralDataset);
 }
 
 function checkTrialLabels(d: NeuralDataset, trials: number, required: readonly Split[]): void {
@@ -273,6 +302,66 @@ function checkTruth(d: NeuralDataset): void {
   }
 }
 
+function checkIdList(values: unknown, field: string, expected: number, of: string): number[] {
+  if (!Array.isArray(values) || values.some((v) => !Number.isInteger(v) || v < 0)) {
+    fail(`${field} must be an array of integers >= 0, got ${describe(values)}`);
+  }
+  if (values.length !== expected) {
+    fail(`${field} has ${values.length} entries but ${of} has ${expected} conditions`);
+  }
+  return values;
+}
+
+function checkTruePsth(d: NeuralDataset): void {
+  const p = d.truePsth as Partial<TruePSTH> | null;
+  if (p === null || typeof p !== "object") {
+    fail(
+      `truePsth must be { rates, conditionIds, trialCounts, kernelSdMs }, got ${describe(p)}`,
+    );
+  }
+  const rates = checkArray(p.rates, "truePsth.rates");
+  const [conditions] = rates.shape;
+  const bins = d.heldinSpikes.shape[1];
+  const nIn = d.heldinSpikes.shape[2], nOut = d.heldoutSpikes.shape[2];
+  if (rates.shape[1] !== bins || rates.shape[2] !== nIn + nOut) {
+    fail(
+      `truePsth.rates has shape [${rates.shape.join(", ")}]; expected [${conditions}, ${bins}, ${
+        nIn + nOut
+      }] (conditions x the ${bins} observed bins x ${nIn} held-in + ${nOut} held-out neurons)`,
+    );
+  }
+  const ids = checkIdList(p.conditionIds, "truePsth.conditionIds", conditions, "truePsth.rates");
+  checkIdList(p.trialCounts, "truePsth.trialCounts", conditions, "truePsth.rates");
+  const row = new Map<number, number>();
+  ids.forEach((id, k) => {
+    if (row.has(id)) {
+      fail(`truePsth.conditionIds has condition ${id} twice (rows ${row.get(id)} and ${k})`);
+    }
+    row.set(id, k);
+  });
+  const missing = d.condition.findIndex((c) => !row.has(c));
+  if (missing >= 0) {
+    fail(
+      `condition[${missing}] is ${d.condition[missing]} but truePsth has no row for it ` +
+        `(truePsth.conditionIds: ${ids.join(", ")}); expected a PSTH for every condition`,
+    );
+  }
+  if (typeof p.kernelSdMs !== "number" || !(p.kernelSdMs > 0) || !Number.isFinite(p.kernelSdMs)) {
+    fail(`truePsth.kernelSdMs must be a positive number of ms, got ${describe(p.kernelSdMs)}`);
+  }
+  for (let i = 0; i < rates.data.length; i++) {
+    const v = rates.data[i];
+    if ((v >= 0 && v !== Infinity) || Number.isNaN(v)) continue;
+    fail(
+      `truePsth.rates has ${v} at condition row ${Math.floor(i / (bins * (nIn + nOut)))}, bin ${
+        Math.floor(i / (nIn + nOut)) % bins
+      }, neuron ${
+        i % (nIn + nOut)
+      }; expected finite rates >= 0 (or NaN for a condition without trials)`,
+    );
+  }
+}
+
 /** Indices of the trials in one split (or any of several), in dataset order. */
 export function trialsInSplit(dataset: NeuralDataset, split: Split | readonly Split[]): number[] {
   const wanted = typeof split === "string" ? [split] : split;
@@ -286,7 +375,10 @@ export function trialsInSplit(dataset: NeuralDataset, split: Split | readonly Sp
   return out;
 }
 
-/** A new dataset holding only the given trials (every array, label and truth field). */
+/**
+ * A new dataset holding only the given trials (every array, label and truth field). The
+ * per-condition `truePsth` is kept whole: it describes the conditions, not the trials.
+ */
 export function subsetTrials(dataset: NeuralDataset, trials: ArrayLike<number>): NeuralDataset {
   const pick = (a: Array3) => selectTrials(a, trials);
   const labels = Array.from(trials, (i) => i);

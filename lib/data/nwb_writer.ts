@@ -14,7 +14,7 @@
 import { ArgumentError, describe } from "../errors.ts";
 import { deriveSeed, Random } from "../random.ts";
 import { type NeuralDataset, type Split, validateDataset } from "./dataset.ts";
-import { type H5Group, setNumberAttribute, writeHDF5Atomic } from "./store.ts";
+import { type H5Group, setNumberAttribute, writeHDF5Atomic } from "./hdf5.ts";
 
 /** Options of `writeNWB`. Times are in ms unless the name says otherwise. */
 export interface WriteNWBOptions {

@@ -412,7 +412,19 @@ export interface EvaluateNLBOptions {
   alphas?: readonly number[];
   /** Cross-validation folds. Default 5. */
   folds?: number;
-  /** Gaussian kernel s.d. for the true PSTHs, ms. Default 50 (the scaled MC_Maze value). */
+  /**
+   * Where the true PSTHs of psth R2 come from: `"dataset"`, the dataset's own `truePsth`
+   * (NWB files: smoothed at 1 ms over the continuous recording, as the NLB reference), or
+   * `"binned spikes"`, condition means of the train and eval trials' binned spikes smoothed
+   * with `psthKernelSdMs`. Default: `"dataset"` when the dataset has `truePsth`, else
+   * `"binned spikes"`.
+   */
+  psthSource?: "dataset" | "binned spikes";
+  /**
+   * Gaussian kernel s.d. of PSTHs built from binned spikes, ms. Default 50 (the scaled
+   * MC_Maze value). With the dataset's PSTHs, their own kernel applies; a different value
+   * here is an error.
+   */
   psthKernelSdMs?: number;
 }
 
@@ -443,6 +455,9 @@ export interface NLBRecord {
     folds: number;
     /** The penalty the decoder used. */
     velR2Alpha: number | null;
+    /** Where the true PSTHs came from: the dataset's `truePsth` or the binned spikes. */
+    psthSource: "dataset" | "binned spikes";
+    /** The Gaussian kernel s.d. of the true PSTHs, ms. */
     psthKernelSdMs: number;
   };
   /** Why a metric is null, in words. */
@@ -474,8 +489,12 @@ function checkRateSet(rates: RateSet, dataset: NeuralDataset, trials: number, sp
 /**
  * Score predicted rates with every NLB metric the data allows: co-bps (always), fp-bps
  * (when forward rates are given and the dataset has forward bins), vel R2 (when train
- * rates are given and the dataset has behavior) and psth R2 (true PSTHs from spikes of the
- * train and eval trials, smoothed with the reference's Gaussian kernel).
+ * rates are given and the dataset has behavior) and psth R2: predicted PSTHs (eval rates
+ * averaged per condition) against the dataset's `truePsth` when it has one (for NWB data,
+ * the reference's 1 ms PSTHs), else against PSTHs built from binned spikes of the train
+ * and eval trials smoothed with the reference's Gaussian kernel. Conditions without eval
+ * trials, or whose true PSTH is NaN (no trials to average), are left out, with a note.
+ * `settings.psthSource` and `settings.psthKernelSdMs` say which PSTHs were used.
  *
  * @example
  * ```ts
@@ -497,7 +516,31 @@ export function evaluateNLB(
   const gridSearch = options.gridSearch ?? true;
   const alphas = [...(options.alphas ?? DEFAULT_ALPHAS)];
   const folds = options.folds ?? 5;
-  const kernelSdMs = options.psthKernelSdMs ?? 50;
+  const psthSource = options.psthSource ?? (dataset.truePsth ? "dataset" : "binned spikes");
+  if (psthSource !== "dataset" && psthSource !== "binned spikes") {
+    throw new ArgumentError(
+      `psthSource is ${JSON.stringify(psthSource)}; expected "dataset" or "binned spikes"`,
+    );
+  }
+  if (psthSource === "dataset" && !dataset.truePsth) {
+    throw new ArgumentError(
+      `psthSource is "dataset" but dataset "${dataset.name}" has no truePsth; ` +
+        `use psthSource "binned spikes"`,
+    );
+  }
+  if (
+    psthSource === "dataset" && options.psthKernelSdMs !== undefined &&
+    options.psthKernelSdMs !== dataset.truePsth!.kernelSdMs
+  ) {
+    throw new ArgumentError(
+      `psthKernelSdMs is ${options.psthKernelSdMs} ms but the dataset's true PSTHs use ` +
+        `${dataset.truePsth!.kernelSdMs} ms; leave psthKernelSdMs out, or pass ` +
+        `psthSource: "binned spikes" to build PSTHs from binned spikes with ${options.psthKernelSdMs} ms`,
+    );
+  }
+  const kernelSdMs = psthSource === "dataset"
+    ? dataset.truePsth!.kernelSdMs
+    : options.psthKernelSdMs ?? 50;
   const evalTrials = trialsInSplit(dataset, evalSplit);
   const trainTrials = trialsInSplit(dataset, trainSplit);
   if (evalTrials.length === 0) {
@@ -524,6 +567,7 @@ export function evaluateNLB(
     });
   }
 
+  const evalRates = concat3([rates.eval.heldin, rates.eval.heldout], 2);
   let velR2Value: number | null = null, velR2Alpha: number | null = null;
   if (dataset.behavior.shape[2] === 0) notes.push("vel R2: the dataset has no behavior");
   else if (!rates.train) notes.push("vel R2: no train rates were given to fit the decoder");
@@ -531,7 +575,7 @@ export function evaluateNLB(
     const result = velR2({
       trainRates: concat3([rates.train.heldin, rates.train.heldout], 2),
       trainBehavior: subsetTrials(dataset, trainTrials).behavior,
-      evalRates: concat3([rates.eval.heldin, rates.eval.heldout], 2),
+      evalRates,
       evalBehavior: evalData.behavior,
       gridSearch,
       alphas,
@@ -541,29 +585,51 @@ export function evaluateNLB(
     velR2Alpha = result.alpha;
   }
 
-  // True PSTHs from smoothed spikes of every train and eval trial of each condition.
-  // Smoothing is linear and every trial has the same edges, so the mean of smoothed trials
-  // equals the smoothed mean: average first, then smooth (conditions, not trials, of work).
-  const psthTrials = [...new Set([...trainTrials, ...evalTrials])].sort((a, b) => a - b);
-  const spikes = concat3([dataset.heldinSpikes, dataset.heldoutSpikes], 2);
-  const averaged = conditionPSTH(spikes, dataset.condition, psthTrials);
-  const truth = {
-    psth: smoothSpikes(averaged.psth, kernelSdMs, dataset.binMs),
-    conditionIds: averaged.conditionIds,
-  };
-  const evalConditions = new Set(evalTrials.map((i) => dataset.condition[i]));
-  const keep = truth.conditionIds.map((c, k) => [c, k]).filter(([c]) => evalConditions.has(c));
-  const stride = spikes.shape[1] * spikes.shape[2];
-  const truePsth = new Float64Array(keep.length * stride);
-  keep.forEach(([, k], row) =>
-    truePsth.set(truth.psth.data.subarray(k * stride, (k + 1) * stride), row * stride)
-  );
-  const psthR2Value = psthR2({
-    evalRates: concat3([rates.eval.heldin, rates.eval.heldout], 2),
-    conditions: evalData.condition,
-    truePsth: { data: truePsth, shape: [keep.length, spikes.shape[1], spikes.shape[2]] },
-    conditionIds: keep.map(([c]) => c),
+  const truth = psthSource === "dataset"
+    ? { psth: dataset.truePsth!.rates, conditionIds: dataset.truePsth!.conditionIds }
+    : binnedSpikePSTH(dataset, [...trainTrials, ...evalTrials], kernelSdMs);
+  // Score the conditions that have eval trials to predict them and a true PSTH to match.
+  const evalConditions = new Set(evalData.condition);
+  const missing = [...evalConditions].filter((c) => !truth.conditionIds.includes(c));
+  if (missing.length > 0) {
+    throw new ArgumentError(
+      `dataset "${dataset.name}": eval trials of condition ${missing.join(", ")} have no row ` +
+        `in truePsth (its conditionIds: ${truth.conditionIds.join(", ")}); expected a true PSTH ` +
+        `for every condition (validateDataset checks this)`,
+    );
+  }
+  const [, time, channels] = truth.psth.shape;
+  const stride = time * channels;
+  const keep: [number, number][] = [], undefinedRows: number[] = [];
+  truth.conditionIds.forEach((c, k) => {
+    if (!evalConditions.has(c)) return;
+    const row = truth.psth.data.subarray(k * stride, (k + 1) * stride);
+    if (row.some(Number.isNaN)) undefinedRows.push(c);
+    else keep.push([c, k]);
   });
+  if (undefinedRows.length > 0) {
+    notes.push(
+      `psth R2: condition${undefinedRows.length > 1 ? "s" : ""} ${
+        undefinedRows.join(", ")
+      } left out: ${psthSource === "dataset" ? "the dataset's" : "its"} true PSTH is NaN ` +
+        `(no trials to average)`,
+    );
+  }
+  let psthR2Value: number | null = null;
+  if (keep.length === 0) {
+    notes.push("psth R2: no condition with eval trials has a true PSTH");
+  } else {
+    const truePsth = new Float64Array(keep.length * stride);
+    keep.forEach(([, k], row) =>
+      truePsth.set(truth.psth.data.subarray(k * stride, (k + 1) * stride), row * stride)
+    );
+    psthR2Value = psthR2({
+      evalRates,
+      conditions: evalData.condition,
+      truePsth: { data: truePsth, shape: [keep.length, time, channels] },
+      conditionIds: keep.map(([c]) => c),
+    });
+  }
 
   return {
     dataset: dataset.name,
@@ -581,8 +647,31 @@ export function evaluateNLB(
       alphas,
       folds,
       velR2Alpha,
+      psthSource,
       psthKernelSdMs: kernelSdMs,
     },
     notes,
+  };
+}
+
+/**
+ * True PSTHs from binned spikes: the condition means of the given trials' spikes
+ * (held-in then held-out), smoothed with the reference's Gaussian kernel. Smoothing is
+ * linear and every trial has the same edges, so the mean of smoothed trials equals the
+ * smoothed mean: average first, then smooth (conditions, not trials, of work). Every
+ * trial of a dataset has the same length, so the reference's rule that drops trials
+ * shorter than 0.8x the mean length never applies.
+ */
+function binnedSpikePSTH(
+  dataset: NeuralDataset,
+  trials: number[],
+  kernelSdMs: number,
+): { psth: Array3; conditionIds: number[] } {
+  const psthTrials = [...new Set(trials)].sort((a, b) => a - b);
+  const spikes = concat3([dataset.heldinSpikes, dataset.heldoutSpikes], 2);
+  const averaged = conditionPSTH(spikes, dataset.condition, psthTrials);
+  return {
+    psth: smoothSpikes(averaged.psth, kernelSdMs, dataset.binMs),
+    conditionIds: averaged.conditionIds,
   };
 }

@@ -274,6 +274,87 @@ Deno.test("validateDataset: bad binMs and behaviorLagMs", () => {
   );
 });
 
+/** A valid truePsth for the tiny dataset: conditions 0, 1, 2 x 2 bins x (2 + 1) neurons. */
+function tinyTruePsth(): NonNullable<NeuralDataset["truePsth"]> {
+  return {
+    rates: f32([3, 2, 3], [0.5, 1, 0.25, 1, 2, 0, 0, 0.5, 1, 1.5, 0, 0.5, 2, 1, 1, 0.5, 0, 0]),
+    conditionIds: [0, 1, 2],
+    trialCounts: [2, 1, 1],
+    kernelSdMs: 20,
+  };
+}
+
+/** The tiny dataset with `tinyTruePsth`, changed by `mutate`. */
+function withPsth(mutate: (p: NonNullable<NeuralDataset["truePsth"]>) => void) {
+  return (d: NeuralDataset) => {
+    d.truePsth = tinyTruePsth();
+    mutate(d.truePsth);
+  };
+}
+
+Deno.test("validateDataset accepts true PSTHs that fit, NaN rows and any row order included", () => {
+  const d = tinyDataset();
+  d.truePsth = tinyTruePsth();
+  validateDataset(d);
+  d.truePsth.rates.data.fill(NaN, 6, 12); // condition 1 without trials
+  d.truePsth.trialCounts[1] = 0;
+  validateDataset(d);
+  d.truePsth.conditionIds = [2, 0, 1];
+  validateDataset(d);
+});
+
+Deno.test("validateDataset: truePsth shape, condition ids, counts, kernel and values", () => {
+  rejects(
+    withPsth((p) => (p.rates = array3([3, 3, 3]))),
+    "truePsth.rates has shape [3, 3, 3]; expected [3, 2, 3] " +
+      "(conditions x the 2 observed bins x 2 held-in + 1 held-out neurons)",
+  );
+  rejects(
+    withPsth((p) => (p.rates = array3([3, 2, 2]))),
+    "truePsth.rates has shape [3, 2, 2]; expected [3, 2, 3]",
+  );
+  rejects(
+    withPsth((p) => (p.rates = { data: new Float32Array(5), shape: [3, 2, 3] })),
+    "truePsth.rates: data has 5 values but shape [3, 2, 3] needs 18",
+  );
+  rejects(
+    withPsth((p) => (p.conditionIds = [0, 1])),
+    "truePsth.conditionIds has 2 entries but truePsth.rates has 3 conditions",
+  );
+  rejects(
+    withPsth((p) => (p.conditionIds = [0, 1.5, 2])),
+    "truePsth.conditionIds must be an array of integers >= 0, got",
+  );
+  rejects(
+    withPsth((p) => (p.conditionIds = [0, 1, 1])),
+    "truePsth.conditionIds has condition 1 twice (rows 1 and 2)",
+  );
+  rejects(
+    withPsth((p) => (p.conditionIds = [0, 1, 5])),
+    "condition[3] is 2 but truePsth has no row for it (truePsth.conditionIds: 0, 1, 5)",
+  );
+  rejects(
+    withPsth((p) => (p.trialCounts = [2, 1])),
+    "truePsth.trialCounts has 2 entries but truePsth.rates has 3 conditions",
+  );
+  rejects(
+    withPsth((p) => (p.kernelSdMs = 0)),
+    "truePsth.kernelSdMs must be a positive number of ms, got 0",
+  );
+  rejects(
+    withPsth((p) => (p.rates.data[index3(p.rates, 1, 1, 2)] = -1)),
+    "truePsth.rates has -1 at condition row 1, bin 1, neuron 2; expected finite rates >= 0",
+  );
+  rejects(
+    withPsth((p) => (p.rates.data[0] = Infinity)),
+    "truePsth.rates has Infinity at condition row 0, bin 0, neuron 0",
+  );
+  rejects(
+    (d) => (d.truePsth = null as unknown as NeuralDataset["truePsth"]),
+    "truePsth must be { rates, conditionIds, trialCounts, kernelSdMs }, got null",
+  );
+});
+
 Deno.test("trialsInSplit lists trials in dataset order", () => {
   const d = tinyDataset();
   assert.deepEqual(trialsInSplit(d, "train"), [0, 2]);
@@ -326,6 +407,16 @@ Deno.test("subsetTrials keeps every array, label and truth field consistent", ()
   validateDataset(train, { requiredSplits: ["train"] });
   assert.deepEqual(train.split, ["train", "train"]);
   assert.deepEqual(Array.from(train.heldoutSpikes.data), [0, 1, 0, 0]);
+});
+
+Deno.test("subsetTrials keeps the per-condition truePsth whole", () => {
+  const d = tinyDataset();
+  d.truePsth = tinyTruePsth();
+  const s = subsetTrials(d, [3, 1]); // conditions 2 and 1 only
+  validateDataset(s, { requiredSplits: [] });
+  assert.equal(s.truePsth, d.truePsth);
+  assert.equal(splitDataset(d, "train").truePsth, d.truePsth);
+  assert.equal("truePsth" in subsetTrials(tinyDataset(), [0]), false);
 });
 
 Deno.test("zscoreBehavior uses train statistics only", () => {

@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
+import { array3 } from "../../lib/array.ts";
 import { type NeuralDataset, trialsInSplit } from "../../lib/data/dataset.ts";
-import {
-  describeNWB,
-  formatNWBInfo,
-  loadNWB,
-  NLB_PRESETS,
-  type NWBDataset,
-  resolveNWBSettings,
-} from "../../lib/data/nwb.ts";
+import { getDataset, h5wasm, openHDF5, readNumbers } from "../../lib/data/hdf5.ts";
+import { NLB_PRESETS } from "../../lib/data/nlb_presets.ts";
+import { loadNWB, type NWBDataset, resolveNWBSettings } from "../../lib/data/nwb.ts";
+import { describeNWB, formatNWBInfo } from "../../lib/data/nwb_info.ts";
 import { behaviorSeriesOf, writeNWB } from "../../lib/data/nwb_writer.ts";
-import { getDataset, h5wasm, openHDF5, readNumbers } from "../../lib/data/store.ts";
 import { reachDataset } from "../../lib/data/synthetic/reach.ts";
 import { ArgumentError, DatasetError } from "../../lib/errors.ts";
-import { gaussianWindow } from "../../lib/metrics/nlb.ts";
+import { evaluateNLB, gaussianWindow } from "../../lib/metrics/nlb.ts";
 
 // A small reach dataset with MC_Maze's bins (140 + 40 of 5 ms, lag 100 ms), so the
 // mc_maze preset reads its NWB file back.
@@ -182,7 +178,7 @@ Deno.test("plain options read the same file as the preset (string condition colu
     assert.deepEqual(plain.condition, data.condition);
     assert.equal(plain.name, "session");
     assert.equal(plain.nwb.conditionLabels[0], "condition=condition_0");
-    assert.equal(plain.nwb.truePsth?.kernelSdMs, 50);
+    assert.equal(plain.truePsth?.kernelSdMs, 50);
   });
 });
 
@@ -192,8 +188,11 @@ Deno.test("true PSTHs equal a dense 1 ms Gaussian convolution of the spike times
     const path = `${dir}/psth.nwb`;
     const layout = await writeNWB(data, path, { backgroundSpikes: true, gapMs: 100 });
     const loaded = await loadNWB(path, { preset: "mc_maze" });
-    const psth = loaded.nwb.truePsth!;
+    const psth = loaded.truePsth!;
     assert.deepEqual(psth.rates.shape, [SMALL.conditions, 140, 4]);
+    assert.deepEqual(psth.conditionIds, [0, 1, 2, 3]);
+    assert.equal(psth.kernelSdMs, 70);
+    assert.equal("truePsth" in loaded.nwb, false);
     assert.equal(psth.trialCounts.reduce((a, b) => a + b, 0), 12);
     // Independent reference: spike times from the file, a dense 1 ms count vector around
     // each window, numpy-style "same" convolution, sums over 5 ms bins, condition means.
@@ -232,6 +231,12 @@ Deno.test("true PSTHs equal a dense 1 ms Gaussian convolution of the spike times
         `psth[${j}] ${psth.rates.data[j]} vs ${expected[j]}`,
       );
     }
+    // evaluateNLB scores psth R2 against these PSTHs, not ones rebuilt from binned spikes.
+    const trials = trialsInSplit(loaded, "test").length;
+    const flat = (channels: number) =>
+      array3([trials, 140, channels], new Float32Array(trials * 140 * channels).fill(0.1));
+    const record = evaluateNLB(loaded, { eval: { heldin: flat(3), heldout: flat(1) } });
+    assert.deepEqual([record.settings.psthSource, record.settings.psthKernelSdMs], ["dataset", 70]);
   });
 });
 
@@ -279,41 +284,6 @@ Deno.test("presets carry the reference's settings; resolveNWBSettings checks opt
     { name: "hand_vel", columns: ["x", "y"], dims: [0, 1] },
     { name: "speed", columns: [], dims: [2] },
   ]);
-});
-
-Deno.test("describeNWB and formatNWBInfo report units, trials, splits and time series", async () => {
-  const data = reachDataset(SMALL);
-  await withTempDir(async (dir) => {
-    const path = `${dir}/reach.nwb`;
-    await writeNWB(data, path, { behaviorTiming: "rate" });
-    const info = await describeNWB(path);
-    assert.equal(info.units?.count, 16);
-    assert.equal(info.units?.heldout, 4);
-    assert.equal(
-      info.units?.spikes,
-      [data.heldinSpikes, data.heldoutSpikes, data.forwardHeldinSpikes, data.forwardHeldoutSpikes]
-        .reduce((sum, a) => sum + Array.from(a.data).reduce((s, v) => s + v, 0), 0),
-    );
-    assert.equal(info.trials?.count, SMALL.trials);
-    assert.equal(info.trials?.splits.val, trialsInSplit(data, "test").length);
-    const success = info.trials?.columns.find((c) => c.name === "success");
-    assert.deepEqual([success?.kind, success?.examples], ["boolean", ["true"]]);
-    assert.equal(info.trials?.columns.find((c) => c.name === "split")?.kind, "string");
-    const [series] = info.timeSeries;
-    assert.equal(series.path, "/processing/behavior/hand_vel");
-    assert.deepEqual([series.timing, series.rateHz, series.columns], ["rate", 200, 2]);
-    assert.ok(series.nanFraction! > 0.5 && series.nanFraction! < 1); // NaN between trials
-    assert.deepEqual(info.presets, ["mc_maze", "mc_maze_large", "mc_maze_medium", "mc_maze_small"]);
-    assert.deepEqual(info.problems, []);
-    const text = formatNWBInfo(info);
-    assert.match(text, /units: 16 \(12 held-in, 4 held-out\)/);
-    assert.match(text, /trials: 36 \(split: /);
-    assert.match(
-      text,
-      /\/processing\/behavior\/hand_vel TimeSeries: \d+ x 2 \[x, y\], 200\.00 Hz \(rate\)/,
-    );
-    assert.match(text, /presets that can read it: mc_maze/);
-  });
 });
 
 // ---------------------------------------------------------------------------------------
@@ -677,7 +647,7 @@ Deno.test({
       expected.behavior.forEach((e: number | null, j: number) =>
         assert.ok(close(behavior[j], e), `behavior[${j}] ${behavior[j]} vs ${e}`)
       );
-      const psth = loaded.nwb.truePsth!;
+      const psth = loaded.truePsth!;
       assert.deepEqual(psth.rates.shape, [expected.conds.length, 140, 6]);
       expected.psth.forEach((e: number, j: number) =>
         assert.ok(

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { array3 } from "../../lib/array.ts";
 import type { NeuralDataset } from "../../lib/data/dataset.ts";
+import { h5wasm } from "../../lib/data/hdf5.ts";
 import { loadNWB } from "../../lib/data/nwb.ts";
 import { writeNWB } from "../../lib/data/nwb_writer.ts";
 import {
   DATASET_FORMAT,
   DATASET_FORMAT_VERSION,
-  h5wasm,
   loadDataset,
   nlbGroupName,
   readNLBSubmission,
@@ -76,7 +76,46 @@ Deno.test("a dataset read from NWB round-trips with its provenance, trial info a
     await saveDataset(loaded, `${dir}/reach.h5`);
     const back = await loadDataset(`${dir}/reach.h5`);
     assert.deepEqual(back, loaded);
-    assert.ok((back as typeof loaded).nwb.truePsth!.rates.data instanceof Float64Array);
+    assert.ok(back.truePsth!.rates.data instanceof Float64Array);
+    assert.equal(back.truePsth!.kernelSdMs, 70);
+    // A file saved before true PSTHs moved out of `nwb` loads them as the dataset's own.
+    const { truePsth, ...withoutPsth } = loaded;
+    await saveDataset(
+      { ...withoutPsth, nwb: { ...loaded.nwb, truePsth } } as NeuralDataset,
+      `${dir}/old.h5`,
+    );
+    assert.deepEqual(await loadDataset(`${dir}/old.h5`), loaded);
+  });
+});
+
+Deno.test("saveDataset / loadDataset round-trip true PSTHs, NaN rows and float32 included", async () => {
+  const data = reachDataset(SMALL);
+  const conditionIds = [...new Set(data.condition)].sort((a, b) => b - a);
+  const rates = array3(
+    [conditionIds.length, SMALL.bins, SMALL.heldinNeurons + SMALL.heldoutNeurons],
+    Float32Array.from(
+      { length: conditionIds.length * SMALL.bins * 13 },
+      (_, i) => (i < 13 ? NaN : (i % 7) / 4),
+    ),
+  );
+  const withPsth: NeuralDataset = {
+    ...data,
+    truePsth: { rates, conditionIds, trialCounts: conditionIds.map((c) => c + 2), kernelSdMs: 40 },
+  };
+  await withTempDir(async (dir) => {
+    await saveDataset(withPsth, `${dir}/psth.h5`);
+    const back = await loadDataset(`${dir}/psth.h5`);
+    assert.deepEqual(back, withPsth);
+    assert.ok(back.truePsth!.rates.data instanceof Float32Array);
+    await assert.rejects(
+      () =>
+        saveDataset(
+          { ...withPsth, truePsth: { ...withPsth.truePsth!, kernelSdMs: -1 } },
+          `${dir}/bad.h5`,
+        ),
+      (e: unknown) =>
+        e instanceof DatasetError && e.message.includes("truePsth.kernelSdMs must be a positive"),
+    );
   });
 });
 

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { type Array3, concat3 } from "../../lib/array.ts";
-import { subsetTrials, trialsInSplit } from "../../lib/data/dataset.ts";
+import {
+  type NeuralDataset,
+  subsetTrials,
+  trialsInSplit,
+  type TruePSTH,
+} from "../../lib/data/dataset.ts";
 import { reachDataset } from "../../lib/data/synthetic/reach.ts";
 import { ArgumentError } from "../../lib/errors.ts";
 import {
@@ -796,6 +801,7 @@ Deno.test("evaluateNLB scores true rates with every metric and echoes its settin
   assert.equal(record.settings.alphas.length, 9);
   assert.deepEqual(record.settings.alphas, [...DEFAULT_ALPHAS]);
   assert.equal(record.settings.folds, 5);
+  assert.equal(record.settings.psthSource, "binned spikes");
   assert.equal(record.settings.psthKernelSdMs, 50);
   assert.ok(
     record.settings.velR2Alpha !== null && DEFAULT_ALPHAS.includes(record.settings.velR2Alpha),
@@ -836,5 +842,113 @@ Deno.test("evaluateNLB rejects wrong-shaped rates, naming the split and the expe
   throwsArgument(
     () => evaluateNLB(reach, { train: evaluation, eval: evaluation }),
     `train heldin rates have shape [${trials}, 60, 20]`,
+  );
+});
+
+// ---------------------------------------------------------------------------------------
+// evaluateNLB with the dataset's own true PSTHs (as loadNWB provides them).
+
+/**
+ * The reach dataset with hand-made true PSTHs (kernel 70 ms): one row per condition, in
+ * descending id order, values that are multiples of 1/8 (so sums and means are exact).
+ */
+function reachWithPsth(): NeuralDataset & { truePsth: TruePSTH } {
+  const ids = [...new Set(reach.condition)].sort((a, b) => b - a);
+  const rates = build([ids.length, 60, 28], (k, t, n) => ((ids[k] * 7 + t * 3 + n * 5) % 16) / 8);
+  return {
+    ...reach,
+    truePsth: { rates, conditionIds: ids, trialCounts: ids.map(() => 1), kernelSdMs: 70 },
+  };
+}
+
+/** Rates of one split's trials equal to their condition's true PSTH (1 where it is NaN). */
+function ratesFromPsth(data: NeuralDataset & { truePsth: TruePSTH }, split: "train" | "test") {
+  const { rates, conditionIds } = data.truePsth;
+  const trials = trialsInSplit(data, split);
+  const value = (i: number, t: number, n: number) => {
+    const v = rates.data[(conditionIds.indexOf(data.condition[trials[i]]) * 60 + t) * 28 + n];
+    return Number.isNaN(v) ? 1 : v;
+  };
+  return {
+    heldin: build([trials.length, 60, 20], value),
+    heldout: build([trials.length, 60, 8], (i, t, n) => value(i, t, 20 + n)),
+  };
+}
+
+Deno.test("evaluateNLB scores psth R2 against the dataset's true PSTHs: rates equal to them give 1", () => {
+  const data = reachWithPsth();
+  const evaluation = ratesFromPsth(data, "test");
+  const record = evaluateNLB(data, { eval: evaluation });
+  assert.equal(record.psthR2, 1);
+  assert.equal(record.settings.psthSource, "dataset");
+  assert.equal(record.settings.psthKernelSdMs, 70);
+  assert.ok(!record.notes.some((n) => n.startsWith("psth R2")), record.notes.join("; "));
+  // The same rates against PSTHs rebuilt from the binned spikes score far below 1.
+  const binned = evaluateNLB(reach, { eval: evaluation });
+  assert.equal(binned.settings.psthSource, "binned spikes");
+  assert.equal(binned.settings.psthKernelSdMs, 50);
+  assert.ok(binned.psthR2! < 0.5, `binned-spike psth R2 ${binned.psthR2}`);
+  // psthSource "binned spikes" ignores the dataset's PSTHs; the other metrics do not change.
+  const forced = evaluateNLB(data, { eval: evaluation }, { psthSource: "binned spikes" });
+  assert.deepEqual(forced, binned);
+  assert.equal(record.coBps, binned.coBps);
+  // A subset of the trials keeps the PSTHs, and the score.
+  const subset = subsetTrials(data, [
+    ...trialsInSplit(data, "train"),
+    ...trialsInSplit(data, "test"),
+  ]);
+  assert.equal(evaluateNLB(subset, { eval: evaluation }).psthR2, 1);
+});
+
+Deno.test("evaluateNLB leaves out conditions whose dataset PSTH is NaN, with a note", () => {
+  const data = reachWithPsth();
+  const testConditions = trialsInSplit(data, "test").map((i) => data.condition[i]);
+  const gone = testConditions[0], row = data.truePsth.conditionIds.indexOf(gone);
+  data.truePsth.rates.data.fill(NaN, row * 60 * 28, (row + 1) * 60 * 28);
+  data.truePsth.trialCounts[row] = 0;
+  const record = evaluateNLB(data, { eval: ratesFromPsth(data, "test") });
+  assert.equal(record.psthR2, 1);
+  assert.ok(
+    record.notes.includes(
+      `psth R2: condition ${gone} left out: the dataset's true PSTH is NaN (no trials to average)`,
+    ),
+    record.notes.join("; "),
+  );
+});
+
+Deno.test("evaluateNLB rejects PSTH options that contradict the dataset, and PSTHs missing a condition", () => {
+  const data = reachWithPsth();
+  const evaluation = ratesFromPsth(data, "test");
+  throwsArgument(
+    () => evaluateNLB(data, { eval: evaluation }, { psthKernelSdMs: 50 }),
+    "psthKernelSdMs is 50 ms but the dataset's true PSTHs use 70 ms",
+  );
+  assert.equal(evaluateNLB(data, { eval: evaluation }, { psthKernelSdMs: 70 }).psthR2, 1);
+  assert.equal(
+    evaluateNLB(data, { eval: evaluation }, { psthSource: "binned spikes", psthKernelSdMs: 70 })
+      .settings.psthKernelSdMs,
+    70,
+  );
+  throwsArgument(
+    () => evaluateNLB(reach, { eval: evaluation }, { psthSource: "dataset" }),
+    `psthSource is "dataset" but dataset "${reach.name}" has no truePsth`,
+  );
+  const { rates, conditionIds } = data.truePsth;
+  const gone = data.condition[trialsInSplit(data, "test")[0]], row = conditionIds.indexOf(gone);
+  const partial = {
+    ...data,
+    truePsth: {
+      ...data.truePsth,
+      rates: build(
+        [conditionIds.length - 1, 60, 28],
+        (k, t, n) => rates.data[((k < row ? k : k + 1) * 60 + t) * 28 + n],
+      ),
+      conditionIds: conditionIds.filter((c) => c !== gone),
+      trialCounts: data.truePsth.trialCounts.slice(1),
+    },
+  };
+  throwsArgument(
+    () => evaluateNLB(partial, { eval: evaluation }),
+    `eval trials of condition ${gone} have no row in truePsth`,
   );
 });
