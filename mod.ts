@@ -314,3 +314,17 @@ export {
   type SubmissionRates,
   writeNLBSubmission,
 } from "./lib/data/store.ts";
+export {
+  decodingFigure,
+  type DecodingFigureInput,
+  latentTrajectoriesFigure,
+  type LatentTrajectoriesInput,
+  type NeuralFigureOptions,
+  psthFigure,
+  type PsthFigureInput,
+  rasterFigure,
+  type RasterFigureInput,
+  ratesVsTruthFigure,
+  type RatesVsTruthInput,
+} from "./lib/plot/neural.ts";
+export { type DataMatrix, pca, pcaProject, type PcaResult, symmetricEigen } from "./lib/pca.ts";

@@ -16,190 +16,29 @@
 
 import { loadPlot } from "../deps.ts";
 import { ArgumentError, describe } from "../errors.ts";
-import { type DomElement, type PlotDocument, plotDocument, SVG_NS } from "./document.ts";
-import { asFigure, type Figure } from "./output.ts";
+import { type DomElement, type PlotDocument, plotDocument } from "./document.ts";
+import {
+  AXIS_FONT,
+  checkWidth,
+  element,
+  figureRoot,
+  finishRoot,
+  legend,
+  type LegendItem,
+  MUTED_COLOR,
+  PAD,
+  panelGroup,
+  RUN_COLORS,
+  TEXT_COLOR,
+  textWidth,
+} from "./layout.ts";
+import type { Figure } from "./output.ts";
 
 // ---------------------------------------------------------------------------------------
-// Shared layout
-
-const FONT_FAMILY = "system-ui, sans-serif";
-const TEXT_COLOR = "#222";
-const MUTED_COLOR = "#555";
-/** Font size of tick labels and axis labels inside panels. */
-const AXIS_FONT = 11;
-const LEGEND_FONT = 12;
-const PAD = 12;
+// Colours
 
 /** Colours by role: orange teacher, grey baseline, blue student (colour-blind safe). */
 const ROLE_COLORS = { teacher: "#e66101", baseline: "#7f7f7f", student: "#2166ac" } as const;
-
-/** Observable's ten categorical colours (Plot's `observable10`), for runs. */
-const RUN_COLORS = [
-  "#4269d0",
-  "#efb118",
-  "#ff725c",
-  "#6cc5b0",
-  "#3ca951",
-  "#ff8ab7",
-  "#a463f2",
-  "#97bbf5",
-  "#9c6b4e",
-  "#9498a0",
-];
-
-/** Approximate width of `text` in pixels (DejaVu Sans / system UI fonts average ~0.6 em). */
-function textWidth(text: string, fontSize: number): number {
-  return text.length * fontSize * 0.6;
-}
-
-function element(
-  document: PlotDocument,
-  name: string,
-  attributes: Record<string, string | number> = {},
-  text?: string,
-): DomElement {
-  const node = document.createElementNS(SVG_NS, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/**
- * Move a Plot `<svg>`'s content into a `<g>` translated to (x, y), keeping its presentation
- * attributes and dropping its `<style>` (whose `height: auto` would stretch a nested SVG in
- * a browser), so the panel is plain SVG that composes anywhere.
- */
-function panelGroup(
-  document: PlotDocument,
-  plot: DomElement,
-  x: number,
-  y: number,
-  data: Record<string, string>,
-): DomElement {
-  const group = element(document, "g", { class: "blend-panel", transform: `translate(${x},${y})` });
-  for (const [key, value] of Object.entries(data)) group.setAttribute(`data-${key}`, value);
-  for (const name of ["fill", "font-family", "text-anchor"]) {
-    const value = plot.getAttribute(name);
-    if (value !== null) group.setAttribute(name, value);
-  }
-  group.setAttribute("font-size", String(AXIS_FONT));
-  for (const child of Array.from(plot.children)) {
-    if (child.tagName.toLowerCase() === "style") continue;
-    group.appendChild(child);
-  }
-  // Plot paints halos and marker centres with var(--plot-background), defined in the
-  // dropped <style>; resvg has no CSS variables, so name the colour.
-  for (const node of Array.from(group.querySelectorAll("[fill], [stroke]"))) {
-    for (const name of ["fill", "stroke"]) {
-      if (node.getAttribute(name) === "var(--plot-background)") node.setAttribute(name, "white");
-    }
-  }
-  return group;
-}
-
-/** One legend entry: a label and a swatch drawn in a 16 x 16 box centred on (0, 0). */
-interface LegendItem {
-  label: string;
-  swatch: (document: PlotDocument) => DomElement;
-}
-
-/** Lay legend items out in rows that wrap at `maxWidth`; returns the group and its height. */
-function legend(
-  document: PlotDocument,
-  items: LegendItem[],
-  x: number,
-  y: number,
-  maxWidth: number,
-): { group: DomElement; height: number } {
-  const group = element(document, "g", {
-    class: "blend-legend",
-    transform: `translate(${x},${y})`,
-    "font-size": LEGEND_FONT,
-    "text-anchor": "start",
-    fill: TEXT_COLOR,
-  });
-  const lineHeight = 20;
-  let cx = 0;
-  let row = 0;
-  for (const item of items) {
-    const width = 20 + textWidth(item.label, LEGEND_FONT) + 18;
-    if (cx > 0 && cx + width > maxWidth) {
-      cx = 0;
-      row++;
-    }
-    const entry = element(document, "g", {
-      class: "blend-legend-item",
-      transform: `translate(${cx},${row * lineHeight})`,
-    });
-    const swatch = element(document, "g", { transform: "translate(8,8)" });
-    swatch.appendChild(item.swatch(document));
-    entry.appendChild(swatch);
-    entry.appendChild(element(document, "text", { x: 20, y: 8, dy: "0.35em" }, item.label));
-    group.appendChild(entry);
-    cx += width;
-  }
-  return { group, height: (row + 1) * lineHeight };
-}
-
-/** The root `<svg>` with a white background, title and subtitle; returns it and the y below. */
-function figureRoot(
-  document: PlotDocument,
-  width: number,
-  title: string | undefined,
-  subtitle: string | undefined,
-): { root: DomElement; top: number } {
-  const root = element(document, "svg", {
-    xmlns: SVG_NS,
-    width,
-    viewBox: `0 0 ${width} 0`,
-    "font-family": FONT_FAMILY,
-    "font-size": AXIS_FONT,
-    color: TEXT_COLOR,
-  });
-  root.appendChild(
-    element(document, "rect", {
-      class: "blend-background",
-      width: "100%",
-      height: "100%",
-      fill: "white",
-    }),
-  );
-  let top = PAD;
-  if (title) {
-    root.appendChild(
-      element(document, "text", {
-        class: "blend-title",
-        x: PAD,
-        y: top + 16,
-        "font-size": 16,
-        "font-weight": "bold",
-        fill: TEXT_COLOR,
-      }, title),
-    );
-    top += 24;
-  }
-  if (subtitle) {
-    root.appendChild(
-      element(document, "text", {
-        class: "blend-subtitle",
-        x: PAD,
-        y: top + 13,
-        "font-size": 13,
-        fill: MUTED_COLOR,
-      }, subtitle),
-    );
-    top += 20;
-  }
-  if (title || subtitle) top += 6;
-  return { root, top };
-}
-
-function finishRoot(root: DomElement, width: number, height: number): Figure {
-  const h = Math.ceil(height);
-  root.setAttribute("height", String(h));
-  root.setAttribute("viewBox", `0 0 ${width} ${h}`);
-  return asFigure(root);
-}
 
 // ---------------------------------------------------------------------------------------
 // Validation
@@ -253,13 +92,6 @@ function checkValue(
         describe(value)
       }`,
     );
-  }
-  return value;
-}
-
-function checkWidth(fn: string, name: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-    throw new ArgumentError(`${fn}: ${name} must be a number >= ${min}, got ${describe(value)}`);
   }
   return value;
 }
