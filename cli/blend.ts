@@ -13,7 +13,13 @@ import { loadNWB } from "../lib/data/nwb.ts";
 import { describeNWB, formatNWBInfo } from "../lib/data/nwb_info.ts";
 import { loadDataset } from "../lib/data/store.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
-import { evaluateNLB, type RateSet, truthRates, velR2 } from "../lib/metrics/nlb.ts";
+import {
+  evaluateNLB,
+  type NLBRecord,
+  type RateSet,
+  truthRates,
+  velR2,
+} from "../lib/metrics/nlb.ts";
 import { createModel, MODEL_KINDS, type ModelKind } from "../lib/models/model.ts";
 import { fitSmoothingBaseline } from "../lib/models/smoothing.ts";
 import { dataShape } from "../lib/train/batch.ts";
@@ -145,30 +151,53 @@ export const DEMO_SETTINGS = {
   learningRate: 2e-3,
 };
 
-/** Print the data's ceiling: what its true rates score, and vel R2 from raw spikes. */
-function describeData(dataset: NeuralDataset): Record<string, number> {
-  const truth = dataset.truth;
+/**
+ * Print the references every arm should be read against: the benchmark's smoothing
+ * baseline (the floor a neural network should beat) and, for synthetic data, the true
+ * rates (the ceiling) and vel R2 from single-bin spikes.
+ */
+function describeData(dataset: NeuralDataset): Record<string, Record<string, number | null>> {
   const s = summarizeDataset(dataset);
   console.log(
     `data: ${dataset.name}, ${s.trials.train}/${s.trials.val}/${s.trials.test} train/val/test trials, ` +
       `${s.heldinNeurons}+${s.heldoutNeurons} neurons, ${s.bins}+${s.forwardBins} bins of ${dataset.binMs} ms`,
   );
-  if (!truth) return {};
-  const ceiling = evaluateNLB(dataset, {
-    train: truthRates(dataset, "train"),
-    eval: truthRates(dataset, "test"),
+  const pick = (r: NLBRecord) => ({
+    coBps: r.coBps,
+    velR2: r.velR2,
+    psthR2: r.psthR2,
+    fpBps: r.fpBps,
   });
-  const spikes = decodeBehaviorR2(
-    dataset,
-    concat3([dataset.heldinSpikes, dataset.heldoutSpikes], 2),
-  );
-  console.log(
-    `ceiling (true rates): co-bps ${ceiling.coBps!.toFixed(3)}, vel R2 ${
-      ceiling.velR2!.toFixed(3)
-    }; ` +
-      `vel R2 from single-bin spikes ${spikes.toFixed(3)}\n`,
-  );
-  return { trueCoBps: ceiling.coBps!, trueVelR2: ceiling.velR2!, spikesVelR2: spikes };
+  const f = (v: number | null) => (v === null ? "-" : v.toFixed(3));
+  const line = (name: string, r: NLBRecord) =>
+    console.log(
+      `${name}: co-bps ${f(r.coBps)}, vel R2 ${f(r.velR2)}, psth R2 ${f(r.psthR2)}, fp-bps ${
+        f(r.fpBps)
+      }`,
+    );
+  const floor = fitSmoothingBaseline(dataset);
+  const smoothing = evaluateNLB(dataset, {
+    train: floor.predict(dataset, "train"),
+    eval: floor.predict(dataset, "test"),
+  });
+  line("smoothing baseline (floor)", smoothing);
+  const references: Record<string, Record<string, number | null>> = { smoothing: pick(smoothing) };
+  if (dataset.truth) {
+    const ceiling = evaluateNLB(dataset, {
+      train: truthRates(dataset, "train"),
+      eval: truthRates(dataset, "test"),
+    });
+    line("true rates (ceiling)", ceiling);
+    const spikes = decodeBehaviorR2(
+      dataset,
+      concat3([dataset.heldinSpikes, dataset.heldoutSpikes], 2),
+    );
+    console.log(`vel R2 from single-bin spike counts: ${spikes.toFixed(3)}`);
+    references.trueRates = pick(ceiling);
+    references.spikes = { velR2: spikes };
+  }
+  console.log("");
+  return references;
 }
 
 interface ExperimentArgs {
@@ -189,7 +218,7 @@ interface ExperimentArgs {
 async function experiment(args: ExperimentArgs): Promise<BlendResults> {
   const backend = await initBackend();
   console.log(`backend: ${backend.backend} (${backend.reason})`);
-  const ceiling = describeData(args.dataset);
+  const references = describeData(args.dataset);
   const terminal = Deno.stdout.isTerminal();
   const results = await runBlendExperiment({
     dataset: args.dataset,
@@ -221,7 +250,7 @@ async function experiment(args: ExperimentArgs): Promise<BlendResults> {
   );
   console.log(formatResultsTable(results));
   await writeResults(results, args.outDir);
-  await writeJsonAtomic(`${args.outDir}/ceiling.json`, ceiling);
+  await writeJsonAtomic(`${args.outDir}/references.json`, references);
   const figures = await saveExperimentFigures(results, args.outDir);
   console.log(
     `\n${results.seconds.toFixed(0)} s in all; wrote ${args.outDir}/results.json, ` +

@@ -36,7 +36,10 @@ Deno.test({
         dir,
       ]);
       assert.equal(code, 0, out);
-      assert.match(out, /ceiling \(true rates\): co-bps/);
+      assert.match(out, /smoothing baseline \(floor\): co-bps/);
+      assert.match(out, /true rates \(ceiling\): co-bps/);
+      const references = JSON.parse(await Deno.readTextFile(`${dir}/references.json`));
+      assert.ok(references.trueRates.coBps > references.smoothing.coBps);
       assert.match(out, /model +arm +co-bps/);
       const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
       const arms = results.runs.map((r: { arm: string; seed: number }) => `${r.arm}${r.seed}`);
