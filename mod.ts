@@ -274,7 +274,14 @@ export {
   trainingCurvesFigure,
   type TrainingCurvesOptions,
 } from "./lib/plot/figures.ts";
-export { comparisonRows, curveRows, saveExperimentFigures } from "./lib/plot/report.ts";
+export {
+  comparisonFigureSvg,
+  comparisonRows,
+  curveRows,
+  experimentComparisonFigure,
+  saveExperimentFigures,
+} from "./lib/plot/report.ts";
+export { attachDisplay, escapeHtml, formatCell, htmlTable, type MimeBundle } from "./lib/html.ts";
 
 // Real data: NWB / NLB files, saved datasets, submissions
 export {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { attachDisplay, htmlTable } from "./html.ts";
 import { tf, tfWasm } from "./deps.ts";
 import { BackendError } from "./errors.ts";
 import { installWasmIdentity, uninstallWasmIdentity } from "./kernels/wasm_identity.ts";
@@ -258,13 +259,44 @@ export async function initBackend(prefer?: BackendName | "auto"): Promise<Backen
  * reports tfjs's own default without starting anything new.
  */
 export function backendInfo(): BackendInfo {
-  if (current && current.backend === tf.getBackend()) return structuredClone(current);
-  return {
+  if (current && current.backend === tf.getBackend()) {
+    return withInfoDisplay(structuredClone(current));
+  }
+  return withInfoDisplay({
     backend: tf.getBackend() as BackendName,
     chosenBy: "automatic",
     reason: "initBackend() has not been called; this is tfjs's default",
     adapter: current?.adapter ?? null,
     wasm: current?.wasm ?? null,
     tfjs: tf.version.tfjs,
-  };
+  });
+}
+
+/** Show backend info in Jupyter as a two-column table. */
+function withInfoDisplay(info: BackendInfo): BackendInfo {
+  return attachDisplay(info, () => {
+    const a = info.adapter;
+    const rows = [
+      ["backend", info.backend],
+      ["why", info.reason],
+      ["chosen by", info.chosenBy],
+      [
+        "WebGPU adapter",
+        a ? `${a.description || a.vendor}${a.isFallback ? " (software)" : ""}` : "none",
+      ],
+      [
+        "wasm",
+        info.wasm
+          ? `SIMD ${info.wasm.simd ? "yes" : "no"}, threads ${
+            info.wasm.multithread ? "yes" : "no"
+          }, matMul ${info.wasm.matMul}`
+          : "not started",
+      ],
+      ["TensorFlow.js", info.tfjs],
+    ];
+    return {
+      "text/html": htmlTable(["", ""], rows, "compute backend"),
+      "text/plain": `${info.backend}: ${info.reason}`,
+    };
+  });
 }

@@ -204,3 +204,13 @@ Deno.test("tfjs's advert for tfjs-node never reaches the console", async () => {
   }
   assert.deepEqual(warnings.filter((w) => String(w[0]).includes("tfjs-node")), []);
 });
+
+Deno.test("backend info shows itself in Jupyter as a table", async () => {
+  const info = await initBackend("wasm");
+  const bundle = (info as unknown as Record<symbol, () => Record<string, string>>)[
+    Symbol.for("Jupyter.display")
+  ]();
+  assert.match(bundle["text/html"], /<td[^>]*>backend<\/td><td[^>]*>wasm<\/td>/);
+  assert.match(bundle["text/html"], /TensorFlow\.js/);
+  assert.equal(bundle["text/plain"], `wasm: ${info.reason}`);
+});

@@ -11,6 +11,7 @@
 import type { NeuralDataset } from "../data/dataset.ts";
 import { summarizeDataset } from "../data/dataset.ts";
 import { ArgumentError, describe } from "../errors.ts";
+import { attachDisplay, htmlTable } from "../html.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../io.ts";
 import { signTest, summarize } from "../math.ts";
 import { evaluateNLB, type EvaluateNLBOptions } from "../metrics/nlb.ts";
@@ -499,32 +500,28 @@ export async function writeResults(results: BlendResults, dir: string): Promise<
   await writeTextAtomic(`${dir}/results.csv`, resultsCsv(results));
 }
 
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
-/** The results as an HTML table (what Jupyter shows). */
+/** The results as an HTML table. */
 export function resultsHtml(results: BlendResults): string {
-  const rows = resultsTableRows(results);
-  const head = rows[0].map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-  const body = rows.slice(1).map((r) =>
-    `<tr>${r.map((c) => `<td style="text-align:right">${escapeHtml(c)}</td>`).join("")}</tr>`
-  ).join("\n");
+  const [header, ...rows] = resultsTableRows(results);
   const s = results.settings;
-  const caption =
-    `BLEND on ${escapeHtml(s.dataset.name)}: test split, mean ± sd over ${s.seeds.length} ` +
+  const caption = `BLEND on ${s.dataset.name}: test split, mean ± sd over ${s.seeds.length} ` +
     `seeds; Δ = arm − baseline of the same seed (seeds better / all); alpha ${
       s.alpha.join(", ")
-    }, ` +
-    `T ${s.temperature.join(", ")}; ${escapeHtml(s.selection)}`;
-  return `<table><caption>${caption}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
+    }, T ${s.temperature.join(", ")}; ${s.selection}`;
+  return htmlTable(header, rows, caption);
 }
 
-/** Attach the Jupyter display (an HTML table) without changing the JSON. */
+/**
+ * Attach the Jupyter display without changing the JSON: the table and, below it, the
+ * strategy-comparison figure (every seed and metric).
+ */
 export function withDisplay(results: BlendResults): BlendResults {
-  Object.defineProperty(results, Symbol.for("Jupyter.display"), {
-    value: () => ({ "text/html": resultsHtml(results), "text/plain": formatResultsTable(results) }),
-    enumerable: false,
+  return attachDisplay(results, async () => {
+    // Loaded on first display only: figures are not needed to run experiments.
+    const { comparisonFigureSvg } = await import("../plot/report.ts");
+    return {
+      "text/html": resultsHtml(results) + "\n" + await comparisonFigureSvg(results),
+      "text/plain": formatResultsTable(results),
+    };
   });
-  return results;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { attachDisplay, escapeHtml, formatCell, htmlTable } from "../html.ts";
 import { type Array3, assertArray3, concat3 } from "../array.ts";
 import { type NeuralDataset, type Split, subsetTrials, trialsInSplit } from "../data/dataset.ts";
 import { ArgumentError } from "../errors.ts";
@@ -631,7 +632,7 @@ export function evaluateNLB(
     });
   }
 
-  return {
+  return withRecordDisplay({
     dataset: dataset.name,
     evalSplit,
     trainSplit,
@@ -651,7 +652,7 @@ export function evaluateNLB(
       psthKernelSdMs: kernelSdMs,
     },
     notes,
-  };
+  });
 }
 
 /**
@@ -674,4 +675,26 @@ function binnedSpikePSTH(
     psth: smoothSpikes(averaged.psth, kernelSdMs, dataset.binMs),
     conditionIds: averaged.conditionIds,
   };
+}
+
+/** Show an NLB record in Jupyter as a table of its metrics, with its settings and notes. */
+function withRecordDisplay(record: NLBRecord): NLBRecord {
+  return attachDisplay(record, () => {
+    const s = record.settings;
+    const caption = `${record.dataset}: ${record.evalSplit} split (${record.evalTrials} trials); ` +
+      `${s.binMs} ms bins; vel R2 decoder fit on ${record.trainSplit}` +
+      (s.velR2Alpha === null ? "" : `, ridge alpha ${s.velR2Alpha}`) +
+      `; psth R2 against ${s.psthSource} PSTHs (${s.psthKernelSdMs} ms kernel)`;
+    const table = htmlTable(
+      ["co-bps", "vel R2", "psth R2", "fp-bps"],
+      [[record.coBps, record.velR2, record.psthR2, record.fpBps].map((v) => formatCell(v))],
+      caption,
+    );
+    const notes = record.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("");
+    return {
+      "text/html": table + (notes ? `<ul>${notes}</ul>` : ""),
+      "text/plain": `co-bps ${formatCell(record.coBps)}, vel R2 ${formatCell(record.velR2)}, ` +
+        `psth R2 ${formatCell(record.psthR2)}, fp-bps ${formatCell(record.fpBps)}`,
+    };
+  });
 }

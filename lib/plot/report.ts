@@ -12,7 +12,7 @@ import {
   type StrategyRow,
   trainingCurvesFigure,
 } from "./figures.ts";
-import { saveFigure } from "./output.ts";
+import { type Figure, figureToSvg, saveFigure } from "./output.ts";
 
 /** The comparison figure's rows: one per model, arm, seed and metric that was scored. */
 export function comparisonRows(results: BlendResults): StrategyRow[] {
@@ -54,15 +54,26 @@ export function curveRows(
   return rows;
 }
 
-/** Save the experiment's figures as SVG and PNG under `dir`; returns the paths written. */
-export async function saveExperimentFigures(results: BlendResults, dir: string): Promise<string[]> {
+/** The strategy-comparison figure of an experiment (every arm, metric and seed). */
+export function experimentComparisonFigure(results: BlendResults): Promise<Figure> {
   const s = results.settings;
-  const comparison = await strategyComparisonFigure(comparisonRows(results), {
+  return strategyComparisonFigure(comparisonRows(results), {
     title: `BLEND on ${s.dataset.name}: test split, ${s.seeds.length} seeds`,
     subtitle: `dots = seeds, bar = mean ± sd, dashed = baseline mean; alpha ${
       s.alpha.join(", ")
     }, T ${s.temperature.join(", ")}`,
   });
+}
+
+/** The comparison figure as SVG text (for an HTML report). */
+export async function comparisonFigureSvg(results: BlendResults): Promise<string> {
+  return figureToSvg(await experimentComparisonFigure(results));
+}
+
+/** Save the experiment's figures as SVG and PNG under `dir`; returns the paths written. */
+export async function saveExperimentFigures(results: BlendResults, dir: string): Promise<string[]> {
+  const s = results.settings;
+  const comparison = await experimentComparisonFigure(results);
   const curves = await trainingCurvesFigure(curveRows(results), {
     title: `Training curves (seed ${s.seeds[0]})`,
   });

@@ -80,10 +80,21 @@ Deno.test({
       const table = formatResultsTable(results);
       assert.equal(table.split("\n").length, 1 + 8);
       assert.match(formatResultsMarkdown(results), /^\| model \| arm \| co-bps/);
-      const display = (results as unknown as Record<symbol, () => Record<string, string>>)[
-        Symbol.for("Jupyter.display")
-      ]();
-      assert.match(display["text/html"], /<table>.*<th>vel R2<\/th>/s);
+      const display =
+        await (results as unknown as Record<symbol, () => Promise<Record<string, string>>>)[
+          Symbol.for("Jupyter.display")
+        ]();
+      assert.match(display["text/html"], /<table>.*<th[^>]*>vel R2<\/th>/s);
+      assert.match(
+        display["text/html"],
+        /<svg[^>]*>.*vel R²/s,
+        "the comparison figure follows the table",
+      );
+      assert.equal(
+        JSON.stringify(results).includes("Jupyter"),
+        false,
+        "the display is not in the JSON",
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -952,3 +952,23 @@ Deno.test("evaluateNLB rejects PSTH options that contradict the dataset, and PST
     `eval trials of condition ${gone} have no row in truePsth`,
   );
 });
+
+Deno.test("an NLB record shows itself in Jupyter as a table of its metrics and settings", () => {
+  const data = reachDataset({ trials: 40, heldinNeurons: 6, heldoutNeurons: 3, seed: 8 });
+  const record = evaluateNLB(data, {
+    train: truthRates(data, "train"),
+    eval: truthRates(data, "test"),
+  }, {
+    gridSearch: false,
+  });
+  const bundle = (record as unknown as Record<symbol, () => Record<string, string>>)[
+    Symbol.for("Jupyter.display")
+  ]();
+  assert.match(bundle["text/html"], /<th[^>]*>co-bps<\/th>/);
+  assert.ok(
+    bundle["text/html"].includes(`<td style="text-align:right">${record.coBps!.toFixed(3)}</td>`),
+  );
+  assert.match(bundle["text/html"], /test split \(\d+ trials\); 5 ms bins/);
+  assert.equal(bundle["text/plain"].startsWith(`co-bps ${record.coBps!.toFixed(3)}`), true);
+  assert.equal(Object.keys(record).includes("Symbol(Jupyter.display)"), false);
+});
