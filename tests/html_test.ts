@@ -9,7 +9,7 @@ Deno.test("htmlTable escapes every cell; attachDisplay leaves the JSON alone", a
   assert.equal(escapeHtml("<&>"), "&lt;&amp;&gt;");
   assert.equal(formatCell(null), "-");
   assert.equal(formatCell(0.12345), "0.123");
-  const record = attachDisplay({ a: 1 }, async () => ({ "text/html": "<b>1</b>" }));
+  const record = attachDisplay({ a: 1 }, () => Promise.resolve({ "text/html": "<b>1</b>" }));
   assert.equal(JSON.stringify(record), '{"a":1}');
   const bundle = await (record as unknown as Record<symbol, () => Promise<Record<string, string>>>)[
     Symbol.for("Jupyter.display")
