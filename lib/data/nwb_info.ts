@@ -178,10 +178,11 @@ function summarizeSeries(file: H5File, info: TimeSeriesInfo): TimeSeriesSummary 
   summary.endSeconds = times[times.length - 1];
   if (info.timing.kind === "rate") summary.rateHz = info.timing.rate;
   else if (times.length > 1) {
-    const steps: number[] = [];
-    const stride = Math.max(1, Math.floor(times.length / 1000));
-    for (let j = stride; j < times.length; j += stride) steps.push(times[j] - times[j - 1]);
-    steps.sort((a, b) => a - b);
+    // Every consecutive step (a strided sample can alias with the trial length and pick
+    // only the gaps between trials).
+    const steps = new Float64Array(times.length - 1);
+    for (let j = 1; j < times.length; j++) steps[j - 1] = times[j] - times[j - 1];
+    steps.sort();
     const step = steps[steps.length >> 1];
     summary.rateHz = step > 0 ? Math.round(1e6 / step) / 1e6 : null;
   }

@@ -51,3 +51,14 @@ Deno.test("describeNWB and formatNWBInfo report units, trials, splits and time s
     assert.match(text, /presets that can read it: mc_maze/);
   });
 });
+
+Deno.test("describeNWB: a series timestamped only within trials reports its sampling rate, not the gaps", async () => {
+  // 1000 trials of 140 samples: a sample of every 140th step would land on the gaps only.
+  const data = reachDataset({ ...SMALL, trials: 1000, heldinNeurons: 2, heldoutNeurons: 1 });
+  await withTempDir(async (dir) => {
+    const path = `${dir}/reach.nwb`;
+    await writeNWB(data, path, { behaviorTiming: "timestamps", behaviorSpan: "trials" });
+    const [series] = (await describeNWB(path)).timeSeries;
+    assert.deepEqual([series.timing, series.rateHz], ["timestamps", 200]);
+  });
+});
