@@ -266,14 +266,16 @@ export {
   svgToPng,
 } from "./lib/plot/output.ts";
 export {
-  type CurveRow,
   METRIC_LABELS,
   strategyComparisonFigure,
   type StrategyComparisonOptions,
   type StrategyRow,
+} from "./lib/plot/comparison.ts";
+export {
+  type CurveRow,
   trainingCurvesFigure,
   type TrainingCurvesOptions,
-} from "./lib/plot/figures.ts";
+} from "./lib/plot/curves.ts";
 export {
   comparisonFigureSvg,
   comparisonRows,
@@ -321,17 +323,10 @@ export {
   type SubmissionRates,
   writeNLBSubmission,
 } from "./lib/data/store.ts";
-export {
-  decodingFigure,
-  type DecodingFigureInput,
-  latentTrajectoriesFigure,
-  type LatentTrajectoriesInput,
-  type NeuralFigureOptions,
-  psthFigure,
-  type PsthFigureInput,
-  rasterFigure,
-  type RasterFigureInput,
-  ratesVsTruthFigure,
-  type RatesVsTruthInput,
-} from "./lib/plot/neural.ts";
+export { type NeuralFigureOptions } from "./lib/plot/layout.ts";
+export { rasterFigure, type RasterFigureInput } from "./lib/plot/raster.ts";
+export { ratesVsTruthFigure, type RatesVsTruthInput } from "./lib/plot/rates.ts";
+export { psthFigure, type PsthFigureInput } from "./lib/plot/psth.ts";
+export { latentTrajectoriesFigure, type LatentTrajectoriesInput } from "./lib/plot/latents.ts";
+export { decodingFigure, type DecodingFigureInput } from "./lib/plot/decoding.ts";
 export { type DataMatrix, pca, pcaProject, type PcaResult, symmetricEigen } from "./lib/pca.ts";

@@ -28,14 +28,14 @@ import {
   trainTeacher,
 } from "./blend.ts";
 import { STRATEGIES, type StrategyName } from "./strategies.ts";
-import type { Role } from "../plot/figures.ts";
+import type { Role } from "../plot/comparison.ts";
 
 /** The metrics an experiment reports, in order. */
 export const BLEND_METRICS = ["coBps", "velR2", "psthR2", "fpBps"] as const;
 /** One of `BLEND_METRICS`. */
 export type BlendMetric = typeof BLEND_METRICS[number];
 
-export type { Role } from "../plot/figures.ts";
+export type { Role } from "../plot/comparison.ts";
 
 /** Options of `runBlendExperiment`. */
 export interface BlendExperimentOptions {

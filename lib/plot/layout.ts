@@ -3,11 +3,15 @@
  * legend, and panels (Observable Plot plots moved into `<g class="blend-panel">` groups),
  * plus the colours, text sizes and option checks every figure module uses.
  *
- * Used by `figures.ts` (comparisons, training curves) and `neural.ts` (rasters, rates,
- * PSTHs, latents, decoding); not part of the public API.
+ * Used by every figure module: `comparison.ts` and `curves.ts` (summaries of runs), and
+ * `raster.ts`, `rates.ts`, `psth.ts`, `latents.ts` and `decoding.ts` (neural data), which
+ * also share {@link NeuralFigureOptions}, their checks, the header and the panel placement
+ * below. Not part of the public API, except {@link NeuralFigureOptions}, which `mod.ts`
+ * re-exports.
  * @module
  */
 
+import type { loadPlot } from "../deps.ts";
 import { ArgumentError, describe } from "../errors.ts";
 import { type DomElement, type PlotDocument, SVG_NS } from "./document.ts";
 import { asFigure, type Figure } from "./output.ts";
@@ -346,4 +350,118 @@ export function checkWidth(fn: string, name: string, value: unknown, min: number
     throw new ArgumentError(`${fn}: ${name} must be a number >= ${min}, got ${describe(value)}`);
   }
   return value;
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared by the neural figures (raster, rates vs truth, PSTHs, latents, decoding)
+
+/** Options shared by every neural figure (raster, rates vs truth, PSTH, latents, decoding). */
+export interface NeuralFigureOptions {
+  /** A title above the figure (each figure has a default). */
+  title?: string;
+  /** A line below the title (each figure has a default describing the data). */
+  subtitle?: string;
+  /** Width of the whole figure in pixels. Default 800. */
+  width?: number;
+  /**
+   * Time of the start of bin 0, in ms: `-250` puts 0 ms at bin 50 of 5 ms bins (movement
+   * onset in `reachDataset`). Default 0.
+   */
+  startMs?: number;
+}
+
+/** The Observable Plot module, as `loadPlot` resolves it. */
+export type PlotApi = Awaited<ReturnType<typeof loadPlot>>;
+
+/** Reserved for Plot's y axis when its label is drawn rotated at the left. */
+export const MARGIN_LEFT = 54;
+
+/** Width, startMs, title and subtitle, checked. */
+export function commonOptions(
+  fn: string,
+  input: NeuralFigureOptions,
+): { width: number; startMs: number } {
+  const width = checkWidth(fn, "width", input.width ?? 800, 320);
+  const startMs = input.startMs ?? 0;
+  if (typeof startMs !== "number" || !Number.isFinite(startMs)) {
+    throw new ArgumentError(
+      `${fn}: startMs must be a finite number of ms, got ${describe(startMs)}`,
+    );
+  }
+  for (const key of ["title", "subtitle"] as const) {
+    if (input[key] !== undefined && typeof input[key] !== "string") {
+      throw new ArgumentError(`${fn}: ${key} must be a string, got ${describe(input[key])}`);
+    }
+  }
+  return { width, startMs };
+}
+
+/** `Plot.plot` with blend's axis font size and the given DOM. */
+export function plotPanel(
+  Plot: PlotApi,
+  document: PlotDocument,
+  options: Record<string, unknown>,
+): DomElement {
+  return Plot.plot(
+    {
+      document,
+      style: { fontSize: `${AXIS_FONT}px` },
+      ...options,
+    } as Parameters<PlotApi["plot"]>[0],
+  ) as unknown as DomElement;
+}
+
+/** Place a Plot panel at (x, y) with a bold title at its top-left and, optionally, a note. */
+export function placePanel(
+  document: PlotDocument,
+  root: DomElement,
+  plot: DomElement,
+  at: { x: number; y: number; title?: string; note?: string; titleX?: number },
+  data: Record<string, string>,
+): DomElement {
+  const group = panelGroup(document, plot, at.x, at.y, data);
+  const titleX = at.titleX ?? 4;
+  if (at.title) group.appendChild(panelTitle(document, at.title, titleX, 14));
+  if (at.note) {
+    group.appendChild(
+      element(document, "text", {
+        class: "blend-panel-note",
+        x: titleX,
+        y: 29,
+        "font-size": AXIS_FONT,
+        "text-anchor": "start",
+        fill: MUTED_COLOR,
+      }, at.note),
+    );
+  }
+  root.appendChild(group);
+  return group;
+}
+
+/** The root, title, subtitle and legend; returns where panels start. */
+export function header(
+  document: PlotDocument,
+  width: number,
+  title: string,
+  subtitle: string | undefined,
+  items: LegendItem[],
+): { root: DomElement; top: number } {
+  const { root, top } = figureRoot(document, width, title, subtitle);
+  if (items.length === 0) return { root, top };
+  const { group, height } = legend(document, items, PAD, top, width - 2 * PAD);
+  root.appendChild(group);
+  return { root, top: top + height + 4 };
+}
+
+/** A label-only legend entry (the name of what the following swatches encode). */
+function legendHeading(label: string): LegendItem {
+  return { label, swatch: (d) => element(d, "g") };
+}
+
+/** The legend of condition colours: a heading, then one line swatch per condition id. */
+export function conditionLegend(ids: number[], colors: string[]): LegendItem[] {
+  return [
+    legendHeading("condition:"),
+    ...ids.map((id, k) => ({ label: String(id), swatch: lineSwatch(colors[k], 3) })),
+  ];
 }

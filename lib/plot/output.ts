@@ -3,7 +3,7 @@
  * inline display in the Deno Jupyter kernel.
  *
  * A figure is an `<svg>` element (what `Plot.plot` returns without legends or titles, and
- * what every function in `figures.ts` returns). {@link asFigure} attaches
+ * what every figure function of blend returns). {@link asFigure} attaches
  * `[Symbol.for("Jupyter.display")]` to it, the method the Deno kernel calls to show a value,
  * so a figure that ends a notebook cell displays inline as SVG.
  *
@@ -14,7 +14,7 @@
  * @example
  * ```ts
  * import { saveFigure } from "./output.ts";
- * import { trainingCurvesFigure } from "./figures.ts";
+ * import { trainingCurvesFigure } from "./curves.ts";
  * const figure = await trainingCurvesFigure([
  *   { run: "ndt", epoch: 1, quantity: "train loss", value: 0.41 },
  *   { run: "ndt", epoch: 2, quantity: "train loss", value: 0.37 },
@@ -94,7 +94,7 @@ export function figureToSvg(figure: DomElement): string {
       `figureToSvg: a figure must be an <svg> element, got ${what}` +
         (tag === "figure"
           ? " (Observable Plot returns <figure> when given a title, subtitle, caption or legend;" +
-            " leave those out, or use lib/plot/figures.ts, which draws them inside the SVG)"
+            " leave those out, or use blend's figures (lib/plot/), which draw them inside the SVG)"
           : ""),
     );
   }
@@ -269,7 +269,7 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<U
  *
  * @example
  * ```ts
- * import { trainingCurvesFigure } from "./figures.ts";
+ * import { trainingCurvesFigure } from "./curves.ts";
  * const figure = await trainingCurvesFigure([
  *   { run: "ndt", epoch: 1, quantity: "train loss", value: 0.41 },
  *   { run: "ndt", epoch: 2, quantity: "train loss", value: 0.37 },

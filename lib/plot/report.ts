@@ -6,12 +6,8 @@
  */
 
 import type { BlendResults } from "../distill/experiment.ts";
-import {
-  type CurveRow,
-  strategyComparisonFigure,
-  type StrategyRow,
-  trainingCurvesFigure,
-} from "./figures.ts";
+import { strategyComparisonFigure, type StrategyRow } from "./comparison.ts";
+import { type CurveRow, trainingCurvesFigure } from "./curves.ts";
 import { type Figure, figureToSvg, saveFigure } from "./output.ts";
 
 /** The comparison figure's rows: one per model, arm, seed and metric that was scored. */

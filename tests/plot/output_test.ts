@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadPlot } from "../../lib/deps.ts";
 import { type DomElement, plotDocument } from "../../lib/plot/document.ts";
-import { trainingCurvesFigure } from "../../lib/plot/figures.ts";
+import { trainingCurvesFigure } from "../../lib/plot/curves.ts";
 import {
   asFigure,
   figureToSvg,
