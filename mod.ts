@@ -294,7 +294,12 @@ export {
   type NWBSource,
   resolveNWBSettings,
 } from "./lib/data/nwb.ts";
-export { NLB_PRESETS, type NLBPreset, type NLBPresetName } from "./lib/data/nlb_presets.ts";
+export {
+  NLB_PRESETS,
+  type NLBPreset,
+  type NLBPresetName,
+  type TrialLayout,
+} from "./lib/data/nlb_presets.ts";
 export {
   describeNWB,
   formatNWBInfo,

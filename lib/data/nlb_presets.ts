@@ -15,14 +15,8 @@ export type NLBPresetName =
   | "mc_maze_medium"
   | "mc_maze_small";
 
-/** How the NLB reference prepares one dataset (nlb_tools `make_tensors.PARAMS`). */
-export interface NLBPreset {
-  /** The preset's name, also the NLB evaluation's dataset name. */
-  name: NLBPresetName;
-  /** The DANDI set holding the recording. */
-  dandiset: string;
-  /** What the recording is, in a line. */
-  description: string;
+/** How trials are cut from a recording: what a preset fixes and what a load resolves. */
+export interface TrialLayout {
   /** Trials-table column the trials are aligned on. */
   alignField: string;
   /** Observed window around the event, ms: `[start, end)`. */
@@ -43,6 +37,16 @@ export interface NLBPreset {
   psthKernelSdMs: number | null;
   /** Trials left out of the PSTHs: where this column equals `equals`. */
   psthSkip: { column: string; equals: number } | null;
+}
+
+/** How the NLB reference prepares one dataset (nlb_tools `make_tensors.PARAMS`). */
+export interface NLBPreset extends TrialLayout {
+  /** The preset's name, also the NLB evaluation's dataset name. */
+  name: NLBPresetName;
+  /** The DANDI set holding the recording. */
+  dandiset: string;
+  /** What the recording is, in a line. */
+  description: string;
   /** What differs from the reference, in words. */
   notes: string[];
 }

@@ -39,7 +39,7 @@ import {
   validateDataset,
 } from "./dataset.ts";
 import { type H5File, openHDF5, readNumbers } from "./hdf5.ts";
-import { NLB_PRESETS, type NLBPreset } from "./nlb_presets.ts";
+import { NLB_PRESETS, type NLBPreset, type TrialLayout } from "./nlb_presets.ts";
 import { PsthAccumulator } from "./nwb_psth.ts";
 import {
   findTimeSeries,
@@ -119,31 +119,11 @@ export interface NWBLoadOptions {
 }
 
 /** The settings a dataset was loaded with (every default resolved). */
-export interface NWBSettings {
+export interface NWBSettings extends TrialLayout {
   /** The preset used, or null for plain options. */
   preset: string | null;
   /** Bin width, ms. */
   binMs: number;
-  /** Trials-table column the trials are aligned on. */
-  alignField: string;
-  /** Observed window around the event, ms. */
-  windowMs: [number, number];
-  /** Forward-prediction window, ms. */
-  forwardMs: number;
-  /** TimeSeries read as behavior. */
-  behavior: string[];
-  /** Trials-table columns read as behavior. */
-  behaviorColumns: string[];
-  /** Behavior is NaN where this column differs from `equals`. */
-  behaviorValid: { column: string; equals: number } | null;
-  /** Behavior lag, ms. */
-  behaviorLagMs: number;
-  /** Columns whose combination is the condition. */
-  conditionFields: string[];
-  /** Gaussian s.d. of the true PSTHs, ms (null: none). */
-  psthKernelSdMs: number | null;
-  /** Trials left out of the PSTHs. */
-  psthSkip: { column: string; equals: number } | null;
   /** File split label to our split (null or missing: dropped). */
   splitMap: Record<string, Split | null>;
   /** Fraction of train trials moved to val. */
