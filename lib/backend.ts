@@ -300,3 +300,17 @@ function withInfoDisplay(info: BackendInfo): BackendInfo {
     };
   });
 }
+
+/**
+ * Throw a clear error when no compute backend has started yet (tfjs would otherwise fail
+ * deep inside with "backend 'webgpu' has not yet been initialized"). `caller` names the
+ * function the user called.
+ */
+export function requireBackend(caller: string): void {
+  if (tf.engine().backendName == null) {
+    throw new BackendError(
+      `${caller} needs a compute backend: call \`await initBackend()\` first ` +
+        `(it picks WebGPU on a GPU, else wasm, else cpu)`,
+    );
+  }
+}

@@ -214,3 +214,31 @@ Deno.test("backend info shows itself in Jupyter as a table", async () => {
   assert.match(bundle["text/html"], /TensorFlow\.js/);
   assert.equal(bundle["text/plain"], `wasm: ${info.reason}`);
 });
+
+Deno.test({
+  name: "before initBackend, building a model or the smoothing baseline says to call it",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const script = `
+      const blend = await import("${new URL("../mod.ts", import.meta.url).href}");
+      const data = blend.reachDataset({ trials: 20, heldinNeurons: 4, heldoutNeurons: 2, seed: 1 });
+      for (const f of [
+        () => blend.createModel({ kind: "ndt", ...blend.dataShape(data) }),
+        () => blend.fitSmoothingBaseline(data),
+      ]) {
+        try { f(); console.log("no error"); } catch (e) { console.log(e.name + ": " + e.message); }
+      }
+    `;
+    const { stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--allow-read", "--allow-env", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(stdout).trim().split("\n");
+    assert.deepEqual(lines, [
+      "BackendError: createModel needs a compute backend: call `await initBackend()` first (it picks WebGPU on a GPU, else wasm, else cpu)",
+      "BackendError: fitPoissonGLM needs a compute backend: call `await initBackend()` first (it picks WebGPU on a GPU, else wasm, else cpu)",
+    ]);
+  },
+});

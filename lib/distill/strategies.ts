@@ -17,6 +17,7 @@
  */
 
 import { tf } from "../deps.ts";
+import { requireBackend } from "../backend.ts";
 import { ArgumentError, describe } from "../errors.ts";
 import { Random } from "../random.ts";
 
@@ -153,6 +154,7 @@ export function createStrategy(
   }
   const variables = new Map<string, tf.Variable>();
   if (name === "feature") {
+    requireBackend("createStrategy");
     const from = options.studentWidth, to = options.teacherWidth;
     for (const [field, value] of [["studentWidth", from], ["teacherWidth", to]] as const) {
       if (!Number.isInteger(value) || value! < 1) {

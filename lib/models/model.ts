@@ -6,6 +6,7 @@
  */
 
 import type { tf } from "../deps.ts";
+import { requireBackend } from "../backend.ts";
 import { ArgumentError, describe } from "../errors.ts";
 import type { ModelInputs } from "./input.ts";
 import { createNDT, NDT_DEFAULTS, type NDTOptions } from "./ndt.ts";
@@ -189,6 +190,7 @@ export function resolveConfig(input: ModelConfigInput): ModelConfig {
  */
 export function createModel(input: ModelConfigInput): SequenceModel {
   const config = resolveConfig(input);
+  requireBackend("createModel");
   switch (config.kind) {
     case "ndt":
       return createNDT(config);

@@ -15,6 +15,7 @@
 import { tf } from "../deps.ts";
 import { type Array3, selectTrials } from "../array.ts";
 import { type NeuralDataset, type Split, SPLITS, trialsInSplit } from "../data/dataset.ts";
+import { requireBackend } from "../backend.ts";
 import { ArgumentError, describe } from "../errors.ts";
 import { gaussianWindow, type RateSet, smoothSpikes } from "../metrics/nlb.ts";
 import { type Matrix, solveSPD } from "../metrics/regression.ts";
@@ -155,6 +156,7 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
  * ```
  */
 export function fitPoissonGLM(x: Matrix, y: Matrix, options: PoissonGLMOptions = {}): PoissonGLM {
+  requireBackend("fitPoissonGLM");
   const o: Required<PoissonGLMOptions> = {
     alpha: 1e-2,
     maxIterations: 100,
