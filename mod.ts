@@ -144,6 +144,7 @@ export {
   type TrainingProgress,
 } from "./lib/models/model.ts";
 export { NDT_DEFAULTS, type NDTOptions } from "./lib/models/ndt.ts";
+export type { AttentionKernel } from "./lib/models/layers.ts";
 export { RNN_DEFAULTS, type RNNOptions } from "./lib/models/rnn.ts";
 export { LFADS_DEFAULTS, type LFADSOptions } from "./lib/models/lfads.ts";
 export {

@@ -37,6 +37,8 @@ const { values } = parseArgs({
     out: { type: "string", default: "out" },
     python: { type: "string", default: "/usr/bin/python3" },
     "reference-device": { type: "string", default: "cpu" },
+    // NDT's attentionKernel (auto, dense or banded), to compare the two attention paths.
+    "attention-kernel": { type: "string", default: "auto" },
   },
 });
 const BATCH = 64;
@@ -93,7 +95,15 @@ async function measure(kind: ModelKind, steps: number, warmup: number) {
   const trials = train.slice(0, BATCH * (steps + warmup));
   const data = subsetTrials(full, trials);
   data.split = data.split.map(() => "train");
-  const model = createModel({ kind, ...dataShape(data) });
+  const model = createModel(
+    kind === "ndt"
+      ? {
+        kind,
+        ...dataShape(data),
+        attentionKernel: values["attention-kernel"] as "auto" | "dense" | "banded",
+      }
+      : { kind, ...dataShape(data) },
+  );
   const stamps: number[] = [];
   let peakRss = 0, peakTensorBytes = 0, firstTensors = 0, lastTensors = 0;
   await fit(model, data, {

@@ -167,6 +167,187 @@ export function localAttentionMask(length: number, back: number, forward: number
   return tf.tensor2d(values, [length, length]);
 }
 
+/**
+ * How local attention is computed. `dense`: every query against every key (time x time
+ * scores), the keys outside the window masked. `banded`: the queries in blocks, each block
+ * against only the keys its window can reach (see `LocalAttention`). `auto`: banded when
+ * that saves at least a quarter of the work by `bandedBlockSize`'s cost model.
+ */
+export type AttentionKernel = "auto" | "dense" | "banded";
+
+/** Every attention kernel name (for config checks). */
+export const ATTENTION_KERNELS: readonly AttentionKernel[] = ["auto", "dense", "banded"];
+
+/**
+ * A local attention window prepared for one sequence length.
+ *
+ * Dense: `mask` is time x time (`localAttentionMask`).
+ *
+ * Banded: the `length` queries are split into `blocks` blocks of `block` bins (the last
+ * padded); block `b` sees the keys `b*block - back` to `(b+1)*block - 1 + forward`, a
+ * window of `window = block + back + forward` keys, with keys before the first bin and past
+ * the last one zeros. `mask` (blocks x block x window) is 0 where query and key are within
+ * each other's window and -1e9 elsewhere (including padding), so softmax gives the dense
+ * path's weights on the keys it keeps and exactly 0 on the ones it drops.
+ */
+export type LocalAttention =
+  | { kind: "dense"; length: number; back: number; forward: number; mask: tf.Tensor2D }
+  | {
+    kind: "banded";
+    length: number;
+    back: number;
+    forward: number;
+    block: number;
+    blocks: number;
+    window: number;
+    mask: tf.Tensor3D;
+  };
+
+/**
+ * The fixed cost of one small matrix product, in multiply-adds of a 64-wide head divided
+ * by 64: on wasm each banded product runs as one XNNPACK call per block and sequence, and
+ * a call costs about as much as 100k multiply-adds (15 us on the 2-core machine of the
+ * README's table), so blocks of fewer than about 32 bins lose more than they save.
+ */
+const CALL_COST = 1500;
+
+/** The modeled cost of banded attention with blocks of `block` bins (see `CALL_COST`). */
+function bandedCost(length: number, back: number, forward: number, block: number): number {
+  return Math.ceil(length / block) * (CALL_COST + block * (block + back + forward));
+}
+
+/**
+ * The query block the banded kernel uses: from 32 to 64 bins (or the whole sequence if
+ * shorter), the size with the least modeled cost, counting each block's scores and a
+ * fixed cost per block (`CALL_COST`). MC_Maze's 180 bins with 8 back and 4 forward give
+ * 5 blocks of 36 bins against windows of 48 keys: 8,640 scores per sequence instead of
+ * 32,400.
+ */
+export function bandedBlockSize(length: number, back: number, forward: number): number {
+  let best = Math.max(1, Math.min(32, length)), bestCost = Infinity;
+  for (let block = best; block <= Math.min(64, length); block++) {
+    const cost = bandedCost(length, back, forward, block);
+    if (cost < bestCost) [best, bestCost] = [block, cost];
+  }
+  return best;
+}
+
+/**
+ * Prepare local attention over `length` bins (`back` bins back, `forward` ahead). With
+ * `kernel` "auto", banded when it saves at least a quarter of the dense path's modeled
+ * work; `block` overrides `bandedBlockSize`. The result holds a tensor: free it with
+ * `disposeLocalAttention`.
+ */
+export function localAttention(
+  length: number,
+  back: number,
+  forward: number,
+  kernel: AttentionKernel = "auto",
+  block?: number,
+): LocalAttention {
+  if (!ATTENTION_KERNELS.includes(kernel)) {
+    throw new ArgumentError(
+      `attention kernel must be one of ${ATTENTION_KERNELS.join(", ")}, got ${String(kernel)}`,
+    );
+  }
+  const b = block ?? bandedBlockSize(length, back, forward);
+  if (!Number.isInteger(b) || b < 1) {
+    throw new ArgumentError(`attention block size must be a positive integer, got ${b}`);
+  }
+  const blocks = Math.ceil(length / b), window = b + back + forward;
+  // Auto: banded when the model (see CALL_COST) says it saves at least a quarter.
+  const banded = kernel === "banded" ||
+    (kernel === "auto" &&
+      bandedCost(length, back, forward, b) < 0.75 * (CALL_COST + length * length));
+  if (!banded) {
+    return {
+      kind: "dense",
+      length,
+      back,
+      forward,
+      mask: localAttentionMask(length, back, forward),
+    };
+  }
+  const values = new Float32Array(blocks * b * window);
+  for (let blk = 0; blk < blocks; blk++) {
+    for (let r = 0; r < b; r++) {
+      const i = blk * b + r;
+      for (let s = 0; s < window; s++) {
+        const j = blk * b - back + s;
+        const inside = j >= 0 && j < length && j >= i - back && j <= i + forward;
+        if (!inside) values[(blk * b + r) * window + s] = -1e9;
+      }
+    }
+  }
+  return {
+    kind: "banded",
+    length,
+    back,
+    forward,
+    block: b,
+    blocks,
+    window,
+    mask: tf.tensor3d(values, [blocks, b, window]),
+  };
+}
+
+/** Free a prepared local attention's mask. */
+export function disposeLocalAttention(local: LocalAttention): void {
+  local.mask.dispose();
+}
+
+/**
+ * The banded kernel's key (or value) windows: `x` (batch x length x width) as
+ * (batch*blocks) x window x width, block `b`'s rows being bins `b*block - back` on (zeros
+ * outside the sequence). Built from one pad, a reshape into blocks, and slices of whole
+ * blocks concatenated, so the gradient is slices, a concat and a slice again (tfjs's
+ * gather has no gradient kernel on wasm).
+ */
+function keyWindows(x: tf.Tensor3D, local: LocalAttention & { kind: "banded" }): tf.Tensor3D {
+  const [batch, length, width] = x.shape;
+  const { block, blocks, window, back } = local;
+  const extra = Math.ceil((window - block) / block); // blocks past its own a window reaches
+  const padded = (blocks + extra) * block;
+  const blocked = tf.pad(x, [[0, 0], [back, padded - back - length], [0, 0]])
+    .reshape([batch, blocks + extra, block, width]);
+  const pieces: tf.Tensor[] = [];
+  for (let j = 0; j <= extra; j++) {
+    const rows = Math.min(block, window - j * block);
+    if (rows <= 0) break;
+    pieces.push(tf.slice(blocked, [0, j, 0, 0], [batch, blocks, rows, width]));
+  }
+  const windows = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 2);
+  return windows.reshape([batch * blocks, window, width]) as tf.Tensor3D;
+}
+
+/**
+ * One head of local attention by the banded kernel: softmax(q k^T * scale + mask) v over
+ * each query block's key window, with `dropout` applied to the weights. Returns batch x
+ * length x headWidth, equal to the dense path's up to float32 rounding (the dropout mask
+ * is drawn over the blocks' weights, blocks x block x window per sequence, instead of
+ * length x length: the same rate and scaling on every kept key, a different pattern).
+ */
+function bandedHead(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  local: LocalAttention & { kind: "banded" },
+  scale: number,
+  weightsDropout: (weights: tf.Tensor) => tf.Tensor,
+): tf.Tensor3D {
+  const [batch, length, width] = q.shape;
+  const { block, blocks, window } = local;
+  const padding = blocks * block - length;
+  const queries = (padding > 0 ? tf.pad(q, [[0, 0], [0, padding], [0, 0]]) : q)
+    .reshape([batch * blocks, block, width]) as tf.Tensor3D;
+  const scores = tf.mul(tf.matMul(queries, keyWindows(k, local), false, true), scale)
+    .reshape([batch, blocks, block, window]);
+  const weights = weightsDropout(tf.softmax(tf.add(scores, local.mask)))
+    .reshape([batch * blocks, block, window]) as tf.Tensor3D;
+  const out = tf.matMul(weights, keyWindows(v, local)).reshape([batch, blocks * block, width]);
+  return (padding > 0 ? tf.slice(out, [0, 0, 0], [batch, length, width]) : out) as tf.Tensor3D;
+}
+
 /** Multi-head self-attention weights. */
 export interface Attention {
   /** Query, key and value projections packed: width x 3*width (queries of every head, then keys, then values). */
@@ -195,7 +376,8 @@ export function attention(
 }
 
 /**
- * Self-attention of `x` (batch x time x width) with an additive mask (time x time).
+ * Self-attention of `x` (batch x time x width) within a local window: `local` is a
+ * prepared window (`localAttention`), or a plain additive time x time mask (dense).
  *
  * Each head's query, key and value come from its own column block of the packed weight,
  * so every product is a plain 2-D or batched 3-D product and no rank-5 transpose is needed
@@ -204,13 +386,14 @@ export function attention(
 export function applyAttention(
   layer: Attention,
   x: tf.Tensor3D,
-  mask: tf.Tensor2D,
+  local: LocalAttention | tf.Tensor2D,
   dropoutRate: number,
   training: boolean,
   seed: number,
 ): tf.Tensor3D {
   const [batch, time, width] = x.shape;
   const heads = layer.heads, headWidth = width / heads;
+  const scale = 1 / Math.sqrt(headWidth);
   const flat = x.reshape([batch * time, width]) as tf.Tensor2D;
   const project = (block: number) => {
     const columns = [block * headWidth, headWidth];
@@ -224,9 +407,14 @@ export function applyAttention(
   const outputs: tf.Tensor3D[] = [];
   for (let h = 0; h < heads; h++) {
     const q = project(h), k = project(heads + h), v = project(2 * heads + h);
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headWidth)), mask);
-    const weights = dropout(tf.softmax(scores), dropoutRate, training, seed + h);
-    outputs.push(tf.matMul(weights as tf.Tensor3D, v));
+    const weightsDropout = (w: tf.Tensor) => dropout(w, dropoutRate, training, seed + h);
+    if (local instanceof tf.Tensor || local.kind === "dense") {
+      const mask = local instanceof tf.Tensor ? local : local.mask;
+      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
+      outputs.push(tf.matMul(weightsDropout(tf.softmax(scores)) as tf.Tensor3D, v));
+    } else {
+      outputs.push(bandedHead(q, k, v, local, scale, weightsDropout));
+    }
   }
   const merged = heads === 1 ? outputs[0] : tf.concat(outputs, 2);
   return applyLinear(layer.output, merged) as tf.Tensor3D;

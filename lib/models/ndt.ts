@@ -16,12 +16,14 @@ import {
   applyLinear,
   type Attention,
   attention,
+  type AttentionKernel,
+  disposeLocalAttention,
   dropout,
   type LayerNorm,
   layerNorm,
   type Linear,
   linear,
-  localAttentionMask,
+  localAttention,
   ParameterStore,
 } from "./layers.ts";
 import type { NDTConfig, SequenceModel } from "./model.ts";
@@ -46,6 +48,14 @@ export interface NDTOptions {
   attentionDropout?: number;
   /** Position code: learned vectors or fixed sinusoids. Default "learned". */
   positions?: "learned" | "sinusoidal";
+  /**
+   * How local attention is computed (`AttentionKernel` in layers.ts): "dense" scores every
+   * bin against every bin and masks, "banded" only each block of bins against its window,
+   * "auto" picks banded when it saves at least a quarter of the work. The results agree up to
+   * float32 rounding; only the layout of the attention-dropout pattern differs. Default
+   * "auto" (also for configs saved before this option existed).
+   */
+  attentionKernel?: AttentionKernel;
 }
 
 /** NDT's defaults: the BLEND configuration (RESEARCH.md §2). */
@@ -59,6 +69,7 @@ export const NDT_DEFAULTS: Required<NDTOptions> = {
   dropout: 0.2,
   attentionDropout: 0.1,
   positions: "learned",
+  attentionKernel: "auto",
 };
 
 interface Block {
@@ -113,7 +124,13 @@ export function createNDT(config: NDTConfig): SequenceModel {
   const finalNorm = layerNorm(store, "norm", dModel);
   const readout = linear(store, "readout", dModel, outputWidth);
   // Constants live outside every tidy scope and are freed with the model.
-  const mask = tf.keep(localAttentionMask(length, config.attendBack, config.attendForward));
+  const local = localAttention(
+    length,
+    config.attendBack,
+    config.attendForward,
+    config.attentionKernel ?? "auto",
+  );
+  tf.keep(local.mask);
   const fixedPositions = config.positions === "sinusoidal"
     ? tf.keep(tf.tensor2d(sinusoids(length, dModel), [length, dModel]))
     : null;
@@ -133,7 +150,7 @@ export function createNDT(config: NDTConfig): SequenceModel {
         const attended = applyAttention(
           block.attention,
           applyLayerNorm(block.norm1, x) as tf.Tensor3D,
-          mask,
+          local,
           config.attentionDropout,
           training,
           noise(`attention${l}`),
@@ -151,7 +168,7 @@ export function createNDT(config: NDTConfig): SequenceModel {
     regularizers: () => ({}),
     dispose() {
       store.dispose();
-      mask.dispose();
+      disposeLocalAttention(local);
       fixedPositions?.dispose();
     },
   };

@@ -41,13 +41,22 @@ function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): numb
   return worst / Math.max(scale, 1e-12);
 }
 
-for (const kind of ["ndt", "lfads"] as const) {
+// "ndt-banded": NDT with its banded attention kernel (pads, block slices and a concat).
+for (const variant of ["ndt", "ndt-banded", "lfads"] as const) {
   Deno.test({
-    name: `${kind} trains on webgpu to the weights and rates wasm reaches`,
+    name: `${variant} trains on webgpu to the weights and rates wasm reaches`,
     ignore: !webgpuUsable,
     async fn() {
+      const kind = variant === "lfads" ? "lfads" : "ndt";
       const config = kind === "ndt"
-        ? { kind, ...dataShape(DATA), dModel: 16, layers: 2, feedForward: 32 } as const
+        ? {
+          kind,
+          ...dataShape(DATA),
+          dModel: 16,
+          layers: 2,
+          feedForward: 32,
+          attentionKernel: variant === "ndt-banded" ? "banded" : "dense",
+        } as const
         : {
           kind,
           ...dataShape(DATA),
