@@ -261,7 +261,6 @@ export {
   type Figure,
   type FigureMimeBundle,
   figureToSvg,
-  JUPYTER_DISPLAY,
   type PngOptions,
   saveFigure,
   svgToPng,
@@ -284,7 +283,14 @@ export {
   experimentComparisonFigure,
   saveExperimentFigures,
 } from "./lib/plot/report.ts";
-export { attachDisplay, escapeHtml, formatCell, htmlTable, type MimeBundle } from "./lib/html.ts";
+export {
+  attachDisplay,
+  escapeHtml,
+  formatCell,
+  htmlTable,
+  JUPYTER_DISPLAY,
+  type MimeBundle,
+} from "./lib/html.ts";
 
 // Real data: NWB / NLB files, saved datasets, submissions
 export {

@@ -23,6 +23,9 @@ export function htmlTable(header: string[], rows: string[][], caption?: string):
     rows.map((r) => `<tr>${cells(r, "td")}</tr>`).join("\n") + "\n</tbody></table>";
 }
 
+/** The key the Deno Jupyter kernel looks up to display a value: `Symbol.for("Jupyter.display")`. */
+export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
+
 /** A Jupyter mimebundle. */
 export type MimeBundle = Record<string, string>;
 
@@ -35,7 +38,13 @@ export function attachDisplay<T extends object>(
   value: T,
   render: () => MimeBundle | Promise<MimeBundle>,
 ): T {
-  Object.defineProperty(value, Symbol.for("Jupyter.display"), { value: render, enumerable: false });
+  // Configurable and writable, so a record can be given a new display later.
+  Object.defineProperty(value, JUPYTER_DISPLAY, {
+    value: render,
+    configurable: true,
+    enumerable: false,
+    writable: true,
+  });
   return value;
 }
 

@@ -27,19 +27,17 @@
 
 import { loadResvg } from "../deps.ts";
 import { ArgumentError, BlendError, describe } from "../errors.ts";
+import { attachDisplay, JUPYTER_DISPLAY } from "../html.ts";
 import { writeBytesAtomic, writeTextAtomic } from "../io.ts";
 import { type DomElement, SVG_NS } from "./document.ts";
 
-/** The key the Deno Jupyter kernel looks up to display a value: `Symbol.for("Jupyter.display")`. */
-export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
-
 /** A Jupyter mimebundle for a figure: the SVG text, and a one-line text fallback. */
-export interface FigureMimeBundle {
+export type FigureMimeBundle = {
   /** The figure as a standalone SVG document (with `xmlns`). */
   "image/svg+xml": string;
   /** A short description for text-only front ends. */
   "text/plain": string;
-}
+};
 
 /** An `<svg>` element that displays itself inline in the Deno Jupyter kernel. */
 export interface Figure extends DomElement {
@@ -64,18 +62,13 @@ export interface Figure extends DomElement {
  */
 export function asFigure(svg: DomElement): Figure {
   figureToSvg(svg); // fail now, not at display time, when it is not an <svg>
-  Object.defineProperty(svg, JUPYTER_DISPLAY, {
-    value: (): FigureMimeBundle => {
-      const width = svg.getAttribute("width") ?? "?";
-      const height = svg.getAttribute("height") ?? "?";
-      return {
-        "image/svg+xml": figureToSvg(svg),
-        "text/plain": `[figure: SVG, ${width} x ${height} px]`,
-      };
-    },
-    configurable: true,
-    enumerable: false,
-    writable: true,
+  attachDisplay(svg, (): FigureMimeBundle => {
+    const width = svg.getAttribute("width") ?? "?";
+    const height = svg.getAttribute("height") ?? "?";
+    return {
+      "image/svg+xml": figureToSvg(svg),
+      "text/plain": `[figure: SVG, ${width} x ${height} px]`,
+    };
   });
   return svg as Figure;
 }

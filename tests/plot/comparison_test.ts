@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { strategyComparisonFigure, type StrategyRow } from "../../lib/plot/comparison.ts";
 import type { DomElement } from "../../lib/plot/document.ts";
-import { figureToSvg, JUPYTER_DISPLAY } from "../../lib/plot/output.ts";
+import { JUPYTER_DISPLAY } from "../../lib/html.ts";
+import { figureToSvg } from "../../lib/plot/output.ts";
 import { all, parseSvg } from "./svg_helpers.ts";
 
 /** The y position (in panel pixels) of each y-axis tick label, by its numeric value. */

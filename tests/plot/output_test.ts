@@ -2,13 +2,8 @@ import assert from "node:assert/strict";
 import { loadPlot } from "../../lib/deps.ts";
 import { type DomElement, plotDocument } from "../../lib/plot/document.ts";
 import { trainingCurvesFigure } from "../../lib/plot/curves.ts";
-import {
-  asFigure,
-  figureToSvg,
-  JUPYTER_DISPLAY,
-  saveFigure,
-  svgToPng,
-} from "../../lib/plot/output.ts";
+import { JUPYTER_DISPLAY } from "../../lib/html.ts";
+import { asFigure, figureToSvg, saveFigure, svgToPng } from "../../lib/plot/output.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type Array3, array3 } from "../../lib/array.ts";
 import { ArgumentError } from "../../lib/errors.ts";
-import { JUPYTER_DISPLAY } from "../../lib/plot/output.ts";
+import { JUPYTER_DISPLAY } from "../../lib/html.ts";
 import { rasterFigure } from "../../lib/plot/raster.ts";
 import { data, smoothed, truth } from "./reach_fixture.ts";
 import { all, panels, parsed, savedPngSize } from "./svg_helpers.ts";
