@@ -97,12 +97,12 @@ export interface TeacherTargets {
   logRates: Float32Array;
   /** Neurons per bin in `logRates`. */
   neurons: number;
-  /** The features a `feature` strategy matches: trials x length x featureWidth. */
+  /** The features a `feature` strategy matches: trials x length x featureWidth (empty when not kept). */
   features: Float32Array;
-  /** Width of `features`. */
+  /** Width of `features` (0 when not kept). */
   featureWidth: number;
-  /** The layer the features come from. */
-  featureLayer: FeatureLayer;
+  /** The layer the features come from, or null when they were not kept. */
+  featureLayer: FeatureLayer | null;
 }
 
 function pickLayer(
@@ -124,15 +124,16 @@ function pickLayer(
 
 /**
  * Run a (trained) teacher over trials in eval mode and keep its log-rates and the
- * features of one layer: the fixed targets its students learn from.
+ * features of one layer: the fixed targets its students learn from. `featureLayer: null`
+ * keeps no features (only a `feature` student needs them).
  */
 export async function teacherTargets(
   teacher: SequenceModel,
   dataset: NeuralDataset,
   trials: readonly number[],
-  options: { featureLayer?: FeatureLayer; batchSize?: number } = {},
+  options: { featureLayer?: FeatureLayer | null; batchSize?: number } = {},
 ): Promise<TeacherTargets> {
-  const layer = options.featureLayer ?? "latents";
+  const layer = options.featureLayer === undefined ? "latents" : options.featureLayer;
   const batchSize = options.batchSize ?? 64;
   const { heldinNeurons: nIn, heldoutNeurons: nOut, bins, forwardBins, privilegedDim } =
     teacher.config;
@@ -142,23 +143,25 @@ export async function teacherTargets(
   for (let start = 0; start < trials.length; start += batchSize) {
     const ids = trials.slice(start, start + batchSize);
     const batch = gatherBatch(dataset, ids, teacher.config);
-    const [rates, chosen] = tf.tidy(() => {
+    const [rates, chosen = null] = tf.tidy(() => {
       const out = teacher.forward({
         heldin: tf.tensor3d(batch.heldin, [ids.length, bins, nIn]),
         privileged: batch.privileged
           ? tf.tensor3d(batch.privileged, [ids.length, bins, privilegedDim])
           : undefined,
       }, { training: false });
-      return [out.logRates, pickLayer(out, layer)];
-    });
-    if (start === 0) {
-      featureWidth = chosen.shape[2];
-      features = new Float32Array(trials.length * length * featureWidth);
-    }
+      return layer === null ? [out.logRates] : [out.logRates, pickLayer(out, layer)];
+    }) as tf.Tensor3D[];
     logRates.set(await rates.data() as Float32Array, start * length * neurons);
-    features.set(await chosen.data() as Float32Array, start * length * featureWidth);
     rates.dispose();
-    chosen.dispose();
+    if (chosen) {
+      if (start === 0) {
+        featureWidth = chosen.shape[2];
+        features = new Float32Array(trials.length * length * featureWidth);
+      }
+      features.set(await chosen.data() as Float32Array, start * length * featureWidth);
+      chosen.dispose();
+    }
   }
   return {
     rows: new Map(trials.map((trial, row) => [trial, row])),
@@ -201,6 +204,11 @@ export function distillationObjective(
     throw new ArgumentError(`alpha must be in [0, 1], got ${describe(alpha)}`);
   }
   const layer = options.featureLayer ?? targets.featureLayer;
+  if (strategy.name === "feature" && layer === null) {
+    throw new ArgumentError(
+      "the feature strategy needs the teacher's features: compute the targets with a featureLayer",
+    );
+  }
   return {
     variables: strategy.variables,
     loss(context, base) {
@@ -230,7 +238,7 @@ export function distillationObjective(
       };
       const student = {
         logRates: context.outputs.logRates,
-        features: features ? pickLayer(context.outputs, layer) : undefined,
+        features: features ? pickLayer(context.outputs, layer!) : undefined,
       };
       const { distill, terms } = strategy.loss(student, teacher);
       const total = tf.add(tf.mul(base, alpha), tf.mul(distill, 1 - alpha)) as tf.Scalar;
@@ -261,8 +269,9 @@ export async function distillStudent(
   const seed = fitOptions.seed ?? 0;
   const trainTrials = trialsInSplit(dataset, fitOptions.trainSplit ?? "train");
   const layer = options.featureLayer ?? "latents";
-  const frozen = targets ??
-    await teacherTargets(teacher, dataset, trainTrials, { featureLayer: layer });
+  const frozen = targets ?? await teacherTargets(teacher, dataset, trainTrials, {
+    featureLayer: options.strategy === "feature" ? layer : null,
+  });
   const student = buildModel(spec, dataset, seed);
   const strategy = createStrategy(options.strategy, {
     temperature: options.temperature,

@@ -310,7 +310,10 @@ export async function runBlendExperiment(options: BlendExperimentOptions): Promi
         } finally {
           baseline.dispose();
         }
-        const targets = await teacherTargets(teacher, dataset, trainTrials, { featureLayer });
+        // The teacher's features are kept only when a feature student will read them.
+        const targets = await teacherTargets(teacher, dataset, trainTrials, {
+          featureLayer: strategies.includes("feature") ? featureLayer : null,
+        });
         for (const v of variants) {
           const { student, fit: result } = await distillStudent(dataset, spec, teacher, {
             strategy: v.strategy,

@@ -52,6 +52,17 @@ Deno.test("teacherTargets: the teacher's eval-mode log-rates and latents, row pe
   const want = rates.heldout.data[(5 * 20 + 3) * 5 + 2];
   const got = Math.exp(targets.logRates[(row * 24 + 3) * 19 + 14 + 2]);
   assert.ok(Math.abs(got - want) / want < 1e-4, `${got} vs ${want}`);
+  const ratesOnly = await teacherTargets(teacher, DATA, TRAIN, { featureLayer: null });
+  assert.deepEqual(ratesOnly.logRates, targets.logRates);
+  assert.deepEqual([ratesOnly.features.length, ratesOnly.featureWidth], [0, 0]);
+  assert.throws(
+    () =>
+      distillationObjective(
+        createStrategy("feature", { studentWidth: 16, teacherWidth: 16 }),
+        ratesOnly,
+      ),
+    /the feature strategy needs the teacher's features/,
+  );
   await assert.rejects(
     () => teacherTargets(teacher, DATA, TRAIN, { featureLayer: 7 }),
     /hidden-layer index/,
