@@ -25,6 +25,7 @@ import {
   type NeuralFigureOptions,
   PAD,
   placePanel,
+  type PlotApi,
   plotPanel,
   TEXT_COLOR,
 } from "./layout.ts";
@@ -144,7 +145,7 @@ export async function decodingFigure(input: DecodingFigureInput): Promise<Figure
   const xDomain = [startMs, startMs + bins * binMs];
   for (let d = 0; d < dims; d++) {
     const last = d === dims - 1;
-    const rows: { x: number; y: number; trial: string; kind: string }[] = [];
+    const rows: TracePoint[] = [];
     shownTrials.forEach((i, k) => {
       for (const [kind, a] of [["measured", actual], ["decoded", predicted]] as const) {
         for (let t = 0; t < bins; t++) {
@@ -181,23 +182,7 @@ export async function decodingFigure(input: DecodingFigureInput): Promise<Figure
       color: colorScale,
       marks: [
         Plot.ruleY([0], { stroke: "#bbb" }),
-        Plot.line(rows.filter((r) => r.kind === "measured"), {
-          x: "x",
-          y: "y",
-          z: "trial",
-          stroke: "trial",
-          strokeWidth: 1.8,
-          className: "blend-measured",
-        }),
-        Plot.line(rows.filter((r) => r.kind === "decoded"), {
-          x: "x",
-          y: "y",
-          z: "trial",
-          stroke: "trial",
-          strokeWidth: 1.8,
-          strokeDasharray: "5 3",
-          className: "blend-decoded",
-        }),
+        ...measuredAndDecoded(Plot, rows),
       ],
     });
     const group = placePanel(document, root, plot, {
@@ -214,7 +199,7 @@ export async function decodingFigure(input: DecodingFigureInput): Promise<Figure
     const [a, b] = pathDims;
     const step = binMs / 1000;
     const pathUnit = unit.endsWith("/s") ? unit.slice(0, -2) : `${unit}·s`;
-    const rows: { x: number; y: number; trial: string; kind: string }[] = [];
+    const rows: TracePoint[] = [];
     shownTrials.forEach((i, k) => {
       for (const [kind, arr] of [["measured", actual], ["decoded", predicted]] as const) {
         let px = 0, py = 0;
@@ -257,23 +242,7 @@ export async function decodingFigure(input: DecodingFigureInput): Promise<Figure
       color: colorScale,
       marks: [
         Plot.frame({ stroke: "#ccc" }),
-        Plot.line(rows.filter((r) => r.kind === "measured"), {
-          x: "x",
-          y: "y",
-          z: "trial",
-          stroke: "trial",
-          strokeWidth: 1.8,
-          className: "blend-measured",
-        }),
-        Plot.line(rows.filter((r) => r.kind === "decoded"), {
-          x: "x",
-          y: "y",
-          z: "trial",
-          stroke: "trial",
-          strokeWidth: 1.8,
-          strokeDasharray: "5 3",
-          className: "blend-decoded",
-        }),
+        ...measuredAndDecoded(Plot, rows),
         Plot.dot([{ x: 0, y: 0 }], {
           x: "x",
           y: "y",
@@ -295,4 +264,27 @@ export async function decodingFigure(input: DecodingFigureInput): Promise<Figure
     bottom = Math.max(bottom, top + pathSize);
   }
   return finishRoot(root, width, bottom + PAD);
+}
+
+/** One point of a trace or path: x, y, its trial and whether it was measured or decoded. */
+interface TracePoint {
+  x: number;
+  y: number;
+  trial: string;
+  kind: string;
+}
+
+/** Measured lines solid and decoded lines dashed, one per trial, coloured by trial. */
+function measuredAndDecoded(Plot: PlotApi, rows: TracePoint[]) {
+  const line = (kind: "measured" | "decoded", dash?: string) =>
+    Plot.line(rows.filter((r) => r.kind === kind), {
+      x: "x",
+      y: "y",
+      z: "trial",
+      stroke: "trial",
+      strokeWidth: 1.8,
+      strokeDasharray: dash,
+      className: `blend-${kind}`,
+    });
+  return [line("measured"), line("decoded", "5 3")];
 }
