@@ -35,9 +35,11 @@ export interface LossContext {
   outputs: ModelOutputs;
   /** The masked inputs it was given. */
   inputs: ModelInputs;
-  /** Unmasked held-in spikes of the batch: batch x bins x heldin. */
-  heldin: tf.Tensor3D;
-  /** Every predicted count: batch x (bins + forward) x (heldin + heldout). */
+  /**
+   * Every predicted count: batch x (bins + forward) x (heldin + heldout); the unmasked
+   * held-in spikes are its first `heldin` channels over the observed bins (and
+   * `batch.heldin` as a flat array).
+   */
   targets: tf.Tensor3D;
   /** Where the masked-modeling loss is scored (same shape as targets). */
   weights: tf.Tensor3D;
@@ -588,7 +590,6 @@ async function trainStep(
         model,
         outputs,
         inputs,
-        heldin: tf.tensor3d(batch.heldin, [size, bins, nIn]),
         targets,
         weights: weightTensor,
         batch,
