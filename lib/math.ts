@@ -72,12 +72,9 @@ export function logspace(start: number, stop: number, count: number): number[] {
 
 /** Mean, sample standard deviation (n - 1; 0 for one value) and count of finite values. */
 export function summarize(values: readonly number[]): { mean: number; sd: number; n: number } {
-  const finite = values.filter(Number.isFinite);
-  const n = finite.length;
+  const { mean, std, count: n } = meanStd(values.filter(Number.isFinite));
   if (n === 0) return { mean: NaN, sd: NaN, n };
-  const mean = finite.reduce((a, b) => a + b, 0) / n;
-  const squares = finite.reduce((a, v) => a + (v - mean) ** 2, 0);
-  return { mean, sd: n > 1 ? Math.sqrt(squares / (n - 1)) : 0, n };
+  return { mean, sd: n > 1 ? std * Math.sqrt(n / (n - 1)) : 0, n };
 }
 
 /**

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { summarize } from "../math.ts";
 import { loadPlot } from "../deps.ts";
 import { ArgumentError, describe } from "../errors.ts";
 import { type DomElement, type PlotDocument, plotDocument } from "./document.ts";
@@ -311,13 +312,6 @@ function armOrder(rows: ParsedStrategyRow[]): { arm: string; role: Role }[] {
   return arms;
 }
 
-function meanSd(values: number[]): { mean: number; sd: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length < 2) return { mean, sd: 0 };
-  const ss = values.reduce((a, b) => a + (b - mean) ** 2, 0);
-  return { mean, sd: Math.sqrt(ss / (values.length - 1)) };
-}
-
 interface PanelLayout {
   label: string;
   width: number;
@@ -340,7 +334,7 @@ function strategyPanel(
   arms.forEach(({ arm, role }, index) => {
     const armRows = rows.filter((r) => r.arm === arm).sort((a, b) => a.seed - b.seed);
     if (armRows.length === 0) return;
-    const { mean, sd } = meanSd(armRows.map((r) => r.value));
+    const { mean, sd } = summarize(armRows.map((r) => r.value));
     summaries.push({ arm, role, index, n: armRows.length, mean, sd });
     // Spread the seeds' dots evenly over 0.2 arm units left of the bar, in seed order.
     const step = armRows.length > 1 ? Math.min(0.07, 0.2 / (armRows.length - 1)) : 0;
