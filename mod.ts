@@ -314,6 +314,7 @@ export {
   type TimeSeriesSummary,
   type TrialColumnSummary,
 } from "./lib/data/nwb_info.ts";
+export type { TimeSeriesInfo } from "./lib/data/nwb_series.ts";
 export { type TrialColumn } from "./lib/data/nwb_tables.ts";
 export {
   behaviorSeriesOf,

@@ -42,21 +42,11 @@ export interface TrialColumnSummary {
 }
 
 /** One TimeSeries, summarized. */
-export interface TimeSeriesSummary {
-  /** HDF5 path. */
-  path: string;
-  /** Name (the group's), and the name nlb_tools would give it. */
-  name: string;
-  /** nlb_tools' name (`<container>_<name>` inside a container). */
-  nlbName: string;
-  /** The `neurodata_type` attribute, if any. */
-  neurodataType: string | null;
-  /** Samples. */
-  rows: number;
-  /** Channels. */
-  columns: number;
-  /** Column names from `comments`, if any. */
-  columnNames: string[] | null;
+export interface TimeSeriesSummary extends
+  Pick<
+    TimeSeriesInfo,
+    "path" | "name" | "nlbName" | "neurodataType" | "rows" | "columns" | "columnNames"
+  > {
   /** How sample times are stored. */
   timing: "timestamps" | "rate" | "missing";
   /** Sampling rate, Hz (stored, or from the median timestamp step). */
