@@ -27,7 +27,7 @@
 
 import { loadResvg } from "../deps.ts";
 import { ArgumentError, BlendError, describe } from "../errors.ts";
-import { attachDisplay, JUPYTER_DISPLAY } from "../html.ts";
+import { attachDisplay, type JUPYTER_DISPLAY } from "../html.ts";
 import { writeBytesAtomic, writeTextAtomic } from "../io.ts";
 import { type DomElement, SVG_NS } from "./document.ts";
 
