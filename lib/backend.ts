@@ -14,6 +14,8 @@ import { tf, tfWasm } from "./deps.ts";
 import { BackendError } from "./errors.ts";
 import { installWasmIdentity, uninstallWasmIdentity } from "./kernels/wasm_identity.ts";
 import { installWasmMatMul, uninstallWasmMatMul } from "./kernels/wasm_matmul.ts";
+import { installWasmSlice, uninstallWasmSlice } from "./kernels/wasm_slice.ts";
+import { installWasmSum, uninstallWasmSum } from "./kernels/wasm_sum.ts";
 import { installWebGPUAddN } from "./kernels/webgpu_addn.ts";
 
 /** The backends blend can run on. */
@@ -62,7 +64,8 @@ let current: BackendInfo | null = null;
 
 /**
  * Use blend's faster wasm kernels (matrix products on XNNPACK's fast path, copy-free
- * Identity and Cast) unless `BLEND_WASM_MATMUL=naive` asks for tfjs's own (to compare).
+ * Identity and Cast, slices that copy only what they return, sums over leading axes as
+ * products) unless `BLEND_WASM_MATMUL=naive` asks for tfjs's own (to compare).
  */
 function chooseWasmMatMul(): "fast" | "naive" {
   let choice = "fast";
@@ -77,9 +80,13 @@ function chooseWasmMatMul(): "fast" | "naive" {
   if (choice === "fast") {
     installWasmMatMul();
     installWasmIdentity();
+    installWasmSlice();
+    installWasmSum();
   } else {
     uninstallWasmMatMul();
     uninstallWasmIdentity();
+    uninstallWasmSlice();
+    uninstallWasmSum();
   }
   return choice;
 }

@@ -13,9 +13,8 @@
  */
 
 import { tf } from "../deps.ts";
+import { heapView, type Info, releaseView, type WasmBackend } from "./wasm_heap.ts";
 
-// tfjs kernel plumbing: tensors inside kernels are plain { dataId, shape, dtype } records.
-type Info = tf.TensorInfo;
 type Kernel = (
   args: {
     inputs: Record<string, Info> | Info[];
@@ -23,16 +22,6 @@ type Kernel = (
     attrs?: Record<string, unknown>;
   },
 ) => Info;
-interface WasmBackend {
-  disposeData(dataId: unknown): void;
-  makeOutput(shape: number[], dtype: string, memoryOffset?: number): Info;
-  typedArrayFromHeap(info: Info): Float32Array;
-  dataIdMap: {
-    get(dataId: unknown): { id: number; memoryOffset: number };
-    delete(dataId: unknown): void;
-  };
-  wasm: { tfjs: { disposeData(id: number): void } };
-}
 
 let installed: { original: tf.KernelConfig } | null = null;
 
@@ -107,21 +96,17 @@ export function installWasmMatMul(): boolean {
       // memory (tensors registered at an offset, released without freeing), multiplied on
       // the fast path, and copied into one output.
       const out = backend.makeOutput([...outer, m, n], "float32");
-      const offsetA = backend.dataIdMap.get(a.dataId).memoryOffset;
-      const offsetB = backend.dataIdMap.get(b.dataId).memoryOffset;
       for (let i = 0; i < batchA; i++) {
-        const ai = backend.makeOutput([1, m, k], "float32", offsetA + 4 * i * m * k);
-        const bi = backend.makeOutput([1, k, n], "float32", offsetB + 4 * i * k * n);
+        const ai = heapView(backend, a, [1, m, k], i * m * k);
+        const bi = heapView(backend, b, [1, k, n], i * k * n);
         try {
           const ci = product(ai, bi);
           // Views into the heap are taken after the product, which may have grown it.
           backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(ci), i * m * n);
           backend.disposeData(ci.dataId);
         } finally {
-          for (const view of [ai, bi]) {
-            backend.wasm.tfjs.disposeData(backend.dataIdMap.get(view.dataId).id);
-            backend.dataIdMap.delete(view.dataId);
-          }
+          releaseView(backend, ai);
+          releaseView(backend, bi);
         }
       }
       return out;

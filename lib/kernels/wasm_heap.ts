@@ -1,0 +1,40 @@
+/**
+ * What blend's wasm kernels need of tfjs's wasm backend: its tensor records on the wasm
+ * heap, and zero-copy views of them.
+ * @module
+ */
+
+import type { tf } from "../deps.ts";
+
+/** A tensor inside a kernel: a plain { dataId, shape, dtype } record. */
+export type Info = tf.TensorInfo;
+
+/** The parts of tfjs's wasm backend (`BackendWasm`) that blend's kernels use. */
+export interface WasmBackend {
+  disposeData(dataId: unknown): void;
+  makeOutput(shape: number[], dtype: string, memoryOffset?: number): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
+  dataIdMap: {
+    get(dataId: unknown): { id: number; memoryOffset: number };
+    delete(dataId: unknown): void;
+  };
+  wasm: { tfjs: { disposeData(id: number): void } };
+}
+
+/**
+ * A new tensor record over `shape` floats of the heap starting `offsetFloats` into `t`'s
+ * memory, sharing it. It needs its own id, not just `t`'s with another shape: XNNPACK
+ * caches a product's packed right-hand matrix by that matrix's tensor id, so a second
+ * shape under the same id would reuse the first shape's operator. Release it with
+ * `releaseView`, which drops the record (and any cached operator) but frees no memory.
+ */
+export function heapView(backend: WasmBackend, t: Info, shape: number[], offsetFloats = 0): Info {
+  const base = backend.dataIdMap.get(t.dataId).memoryOffset;
+  return backend.makeOutput(shape, "float32", base + 4 * offsetFloats);
+}
+
+/** Drop a `heapView` record without freeing the memory it shares. */
+export function releaseView(backend: WasmBackend, view: Info): void {
+  backend.wasm.tfjs.disposeData(backend.dataIdMap.get(view.dataId).id);
+  backend.dataIdMap.delete(view.dataId);
+}
