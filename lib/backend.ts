@@ -16,6 +16,13 @@ import { installWasmIdentity, uninstallWasmIdentity } from "./kernels/wasm_ident
 import { installWasmMatMul, uninstallWasmMatMul } from "./kernels/wasm_matmul.ts";
 import { installWasmSlice, uninstallWasmSlice } from "./kernels/wasm_slice.ts";
 import { installWasmSum, uninstallWasmSum } from "./kernels/wasm_sum.ts";
+import {
+  type BlasInfo,
+  blasUnavailable,
+  installWasmBlasMatMul,
+  loadBlas,
+  uninstallWasmBlasMatMul,
+} from "./kernels/wasm_blas.ts";
 import { installWebGPUAddN } from "./kernels/webgpu_addn.ts";
 
 /** The backends blend can run on. */
@@ -53,8 +60,16 @@ export interface BackendInfo {
     simd: boolean;
     multithread: boolean;
     threads: number;
-    /** `fast`: blend's wasm kernels; `naive`: tfjs's own (BLEND_WASM_MATMUL=naive). */
-    matMul: "fast" | "naive";
+    /**
+     * Who multiplies matrices: `blas`, the system BLAS through FFI (with blend's other
+     * wasm kernels); `fast`, blend's wasm kernels on XNNPACK; `naive`, tfjs's own kernels.
+     * Chosen by `BLEND_WASM_MATMUL` (`auto`, the default: blas when it loads, else fast).
+     */
+    matMul: WasmMatMul;
+    /** The BLAS in use when `matMul` is `blas`; else null. */
+    blas: BlasInfo | null;
+    /** When `BLEND_WASM_MATMUL` is `auto` and the BLAS did not load: why. */
+    blasUnavailable?: string;
   } | null;
   /** tfjs version. */
   tfjs: string;
@@ -62,33 +77,48 @@ export interface BackendInfo {
 
 let current: BackendInfo | null = null;
 
+/** Who multiplies matrices on the wasm backend (see `BackendInfo.wasm.matMul`). */
+export type WasmMatMul = "blas" | "fast" | "naive";
+
 /**
- * Use blend's faster wasm kernels (matrix products on XNNPACK's fast path, copy-free
- * Identity and Cast, slices that copy only what they return, sums over leading axes as
- * products) unless `BLEND_WASM_MATMUL=naive` asks for tfjs's own (to compare).
+ * Install the wasm kernels `BLEND_WASM_MATMUL` asks for: `auto` (the default) uses the
+ * system BLAS when it loads (`--allow-ffi` and libopenblas0) and blend's XNNPACK kernels
+ * otherwise; `blas` requires the BLAS; `fast` is blend's kernels on XNNPACK (matrix
+ * products on its fast path, copy-free Identity and Cast, slices that copy only what they
+ * return, sums over leading axes without a transpose); `naive` is tfjs's own kernels.
  */
-function chooseWasmMatMul(): "fast" | "naive" {
-  let choice = "fast";
+function chooseWasmMatMul(): WasmMatMul {
+  let choice = "auto";
   try {
-    choice = Deno.env.get("BLEND_WASM_MATMUL") ?? "fast";
+    choice = Deno.env.get("BLEND_WASM_MATMUL") || "auto";
   } catch {
     // No env permission: the default.
   }
-  if (choice !== "fast" && choice !== "naive") {
-    throw new BackendError(`BLEND_WASM_MATMUL must be "fast" or "naive", got "${choice}"`);
+  if (!["auto", "blas", "fast", "naive"].includes(choice)) {
+    throw new BackendError(
+      `BLEND_WASM_MATMUL must be "auto", "blas", "fast" or "naive", got "${choice}"`,
+    );
   }
-  if (choice === "fast") {
-    installWasmMatMul();
-    installWasmIdentity();
-    installWasmSlice();
-    installWasmSum();
-  } else {
+  // The BLAS kernel wraps the XNNPACK one: take it off first, put it on last.
+  uninstallWasmBlasMatMul();
+  const blas = choice === "auto" || choice === "blas" ? loadBlas() : null;
+  if (choice === "blas" && !blas) {
+    throw new BackendError(`BLEND_WASM_MATMUL=blas, but ${blasUnavailable()}`);
+  }
+  if (choice === "naive") {
     uninstallWasmMatMul();
     uninstallWasmIdentity();
     uninstallWasmSlice();
     uninstallWasmSum();
+    return "naive";
   }
-  return choice;
+  installWasmMatMul();
+  installWasmIdentity();
+  installWasmSlice();
+  installWasmSum();
+  if (!blas) return "fast";
+  installWasmBlasMatMul();
+  return "blas";
 }
 
 // tfjs's cpu backend prints an advert for tfjs-node on its first write when it believes it
@@ -154,7 +184,9 @@ function checkName(name: string, source: string): BackendName {
   return name as BackendName;
 }
 
-async function wasmFeatures(): Promise<Omit<NonNullable<BackendInfo["wasm"]>, "matMul">> {
+async function wasmFeatures(): Promise<
+  Omit<NonNullable<BackendInfo["wasm"]>, "matMul" | "blas" | "blasUnavailable">
+> {
   return {
     simd: Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")),
     multithread: Boolean(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")),
@@ -254,11 +286,20 @@ export async function initBackend(prefer?: BackendName | "auto"): Promise<Backen
     reason,
     adapter,
     wasm: backend === "wasm" || current?.wasm
-      ? { ...(await wasmFeatures()), matMul: matMul ?? current?.wasm?.matMul ?? "fast" }
+      ? { ...(await wasmFeatures()), ...wasmMatMulInfo(matMul ?? current?.wasm?.matMul) }
       : null,
     tfjs: tf.version.tfjs,
   };
   return backendInfo();
+}
+
+function wasmMatMulInfo(
+  matMul: WasmMatMul | undefined,
+): Pick<NonNullable<BackendInfo["wasm"]>, "matMul" | "blas" | "blasUnavailable"> {
+  const chosen = matMul ?? "fast";
+  const blas = chosen === "blas" ? loadBlas() : null;
+  const why = blasUnavailable();
+  return { matMul: chosen, blas, ...(chosen === "fast" && why ? { blasUnavailable: why } : {}) };
 }
 
 /**
@@ -296,7 +337,9 @@ function withInfoDisplay(info: BackendInfo): BackendInfo {
         info.wasm
           ? `SIMD ${info.wasm.simd ? "yes" : "no"}, threads ${
             info.wasm.multithread ? "yes" : "no"
-          }, matMul ${info.wasm.matMul}`
+          }, matMul ${info.wasm.matMul}${
+            info.wasm.blas ? ` (${info.wasm.blas.library}, ${info.wasm.blas.threads} thread)` : ""
+          }`
           : "not started",
       ],
       ["TensorFlow.js", info.tfjs],
