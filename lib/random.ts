@@ -86,6 +86,30 @@ export class Random {
     return t >>> 0;
   }
 
+  /**
+   * Fill `out` with a Bernoulli mask: each entry `value` with probability `p`, else 0.
+   * Entry i is `value` exactly when the i-th `uniform()` of the stream would be below `p`
+   * (the same numbers, drawn in a tight loop: dropout masks are tens of millions of
+   * entries per training step).
+   */
+  fillBernoulli(out: Float32Array, p: number, value: number): Float32Array {
+    if (!(p >= 0 && p <= 1)) throw new ArgumentError(`probability must be in [0, 1], got ${p}`);
+    // uniform() < p  <=>  x * 2^-32 < p  <=>  x < p * 2^32 (both sides exact in float64).
+    const threshold = p * 2 ** 32;
+    let a = this.#a, b = this.#b, c = this.#c, d = this.#d;
+    for (let i = 0; i < out.length; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      // Branch-free: floor((x - threshold) / 2^32) is -1 when x < threshold, else 0.
+      out[i] = value * (0 - Math.floor(((t >>> 0) - threshold) * TWO_POW_MINUS_32));
+    }
+    [this.#a, this.#b, this.#c, this.#d] = [a, b, c, d];
+    return out;
+  }
+
   /** A uniform number in [0, 1) with 32 bits of resolution. */
   uniform(): number {
     return this.nextUint32() * TWO_POW_MINUS_32;

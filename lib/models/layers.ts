@@ -8,6 +8,7 @@
 
 import { tf } from "../deps.ts";
 import { ArgumentError } from "../errors.ts";
+import { filledTensor } from "../kernels/wasm_heap.ts";
 import { deriveSeed, Random } from "../random.ts";
 
 /** How a weight starts. */
@@ -139,18 +140,20 @@ export function applyLayerNorm(norm: LayerNorm, x: tf.Tensor, epsilon = 1e-5): t
  * Inverted dropout: in training, zero each entry with probability `rate` and scale the
  * rest by 1/(1-rate); the identity otherwise. `seed` makes the pattern reproducible.
  *
- * The mask is drawn with blend's PRNG and uploaded as one tensor: tfjs's own `tf.dropout`
- * draws in JavaScript with a slower generator and builds the mask from four full-size
- * tensors (uniform, add, floor, divide), which at MC_Maze size is most of the memory of
- * an attention layer.
+ * The mask is drawn with blend's PRNG (`Random.fillBernoulli`), written straight into
+ * the backend's memory where it can be (`filledTensor`): tfjs's own `tf.dropout` draws in
+ * JavaScript with a slower generator and builds the mask from four full-size tensors
+ * (uniform, add, floor, divide), which at MC_Maze size is most of the memory of an
+ * attention layer.
  */
 export function dropout(x: tf.Tensor, rate: number, training: boolean, seed: number): tf.Tensor {
   if (!training || rate === 0) return x;
-  const keep = 1 - rate, scale = 1 / keep;
-  const mask = new Float32Array(x.size);
-  const rng = new Random(seed);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
-  return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
+  const keep = 1 - rate;
+  const mask = filledTensor(
+    x.shape,
+    (values) => new Random(seed).fillBernoulli(values, keep, 1 / keep),
+  );
+  return tf.mul(x, mask);
 }
 
 /**
