@@ -284,3 +284,21 @@ Deno.test("bad seeds throw with a message naming the seed", () => {
     assert.throws(() => deriveSeed(seed, "x"), named, `deriveSeed(${seed})`);
   }
 });
+
+Deno.test("fillBernoulli draws the stream uniform() draws, then continues it", () => {
+  const loop = new Random(11), filled = new Random(11);
+  const expected = Float32Array.from({ length: 1000 }, () => (loop.uniform() < 0.8 ? 1.25 : 0));
+  const mask = filled.fillBernoulli(new Float32Array(1000), 0.8, 1.25);
+  assert.deepEqual(Array.from(mask), Array.from(expected));
+  assert.ok(mask.every((v) => !Object.is(v, -0)), "zeros are +0");
+  assert.equal(filled.nextUint32(), loop.nextUint32(), "the stream goes on where it stopped");
+  const kept = mask.filter((v) => v !== 0).length;
+  assert.ok(kept > 760 && kept < 840, `about 80% kept, got ${kept}`);
+  assert.ok(new Random(1).fillBernoulli(new Float32Array(50), 1, 2).every((v) => v === 2));
+  assert.ok(new Random(1).fillBernoulli(new Float32Array(50), 0, 2).every((v) => v === 0));
+  assert.throws(
+    () => new Random(1).fillBernoulli(new Float32Array(2), 1.5, 1),
+    /probability must be in \[0, 1\], got 1.5/,
+  );
+  assert.throws(() => new Random(1).fillBernoulli(new Float32Array(2), NaN, 1), /got NaN/);
+});

@@ -382,9 +382,10 @@ export function attention(
  * Self-attention of `x` (batch x time x width) within a local window: `local` is a
  * prepared window (`localAttention`), or a plain additive time x time mask (dense).
  *
- * Each head's query, key and value come from its own column block of the packed weight,
- * so every product is a plain 2-D or batched 3-D product and no rank-5 transpose is needed
- * (tfjs's wasm backend transposes high-rank tensors slowly).
+ * Queries, keys and values of every head come from one product with the packed weight,
+ * split into column blocks: one large product instead of one per head and role, and the
+ * gradient of the split is a single concat (tfjs's wasm backend transposed the input once
+ * per product to form each weight gradient). No rank-5 transpose is needed.
  */
 export function applyAttention(
   layer: Attention,
@@ -397,19 +398,12 @@ export function applyAttention(
   const [batch, time, width] = x.shape;
   const heads = layer.heads, headWidth = width / heads;
   const scale = 1 / Math.sqrt(headWidth);
-  const flat = x.reshape([batch * time, width]) as tf.Tensor2D;
-  const project = (block: number) => {
-    const columns = [block * headWidth, headWidth];
-    let y: tf.Tensor = tf.matMul(
-      flat,
-      tf.slice(layer.qkv.weight, [0, columns[0]], [width, columns[1]]),
-    );
-    if (layer.qkv.bias) y = tf.add(y, tf.slice(layer.qkv.bias, [columns[0]], [columns[1]]));
-    return y.reshape([batch, time, headWidth]) as tf.Tensor3D;
-  };
+  const packed = applyLinear(layer.qkv, x.reshape([batch * time, width]));
+  const blocks = tf.split(packed, 3 * heads, 1)
+    .map((block) => block.reshape([batch, time, headWidth]) as tf.Tensor3D);
   const outputs: tf.Tensor3D[] = [];
   for (let h = 0; h < heads; h++) {
-    const q = project(h), k = project(heads + h), v = project(2 * heads + h);
+    const q = blocks[h], k = blocks[heads + h], v = blocks[2 * heads + h];
     const weightsDropout = (w: tf.Tensor) => dropout(w, dropoutRate, training, seed + h);
     if (local instanceof tf.Tensor || local.kind === "dense") {
       const mask = local instanceof tf.Tensor ? local : local.mask;
