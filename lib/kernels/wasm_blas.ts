@@ -9,8 +9,8 @@
  * where tfjs put them: `cblas_sgemm` gets pointers into the wasm memory.
  *
  * Used when the library loads: it needs `--allow-ffi` (asked for nothing: without the
- * permission blend stays on XNNPACK, silently) and Debian's `libopenblas0` (or any
- * `libblas.so.3` with CBLAS). One thread by default, the same as the PyTorch reference in
+ * permission blend stays on XNNPACK, silently) and Debian's `libopenblas0-serial` (or
+ * `libopenblas0`, or any `libblas.so.3` with CBLAS). One thread by default, the same as the PyTorch reference in
  * the benchmark; `BLEND_BLAS_THREADS` sets another count.
  * @module
  */
@@ -18,8 +18,22 @@
 import { tf } from "../deps.ts";
 import type { Info, WasmBackend } from "./wasm_heap.ts";
 
-/** Where to look for a CBLAS, in order (Debian's OpenBLAS first). */
-const LIBRARIES = ["libopenblas.so.0", "libopenblas.so", "libblas.so.3", "libopenblas.dylib"];
+/**
+ * Where to look for a CBLAS, in order. Debian's single-threaded OpenBLAS
+ * (`libopenblas0-serial`) first: blend uses one thread, and the threaded build starts a
+ * thread server whose shutdown at process exit is a known source of rare crashes (we saw
+ * glibc report heap corruption at exit twice in about twenty runs of the test suite with
+ * it, never with the serial build).
+ */
+const LIBRARIES = [
+  ...["x86_64-linux-gnu", "aarch64-linux-gnu"].map((arch) =>
+    `/usr/lib/${arch}/openblas-serial/libopenblas.so.0`
+  ),
+  "libopenblas.so.0",
+  "libopenblas.so",
+  "libblas.so.3",
+  "libopenblas.dylib",
+];
 
 const SYMBOLS = {
   cblas_sgemm: {
@@ -94,7 +108,9 @@ export function loadBlas(): BlasInfo | null {
   }
   const threads = threadsFromEnvironment();
   const errors: string[] = [];
-  for (const library of LIBRARIES) {
+  // More than one thread needs a threaded build: skip the serial one.
+  const candidates = threads > 1 ? LIBRARIES.filter((l) => !l.includes("serial")) : LIBRARIES;
+  for (const library of candidates) {
     try {
       const lib = Deno.dlopen(library, SYMBOLS);
       let config = "";
@@ -107,7 +123,8 @@ export function loadBlas(): BlasInfo | null {
         // Not OpenBLAS: its own default threads; nothing to report.
       }
       loaded = {
-        info: { library, config, threads },
+        // A single-threaded build runs on one thread whatever was asked.
+        info: { library, config, threads: config.includes("SINGLE_THREADED") ? 1 : threads },
         sgemm: lib.symbols.cblas_sgemm as unknown as Sgemm,
       };
       return loaded.info;
@@ -115,7 +132,7 @@ export function loadBlas(): BlasInfo | null {
       errors.push(`${library}: ${(error as Error).message.split("\n")[0]}`);
     }
   }
-  loadFailure = `no CBLAS library could be opened (apt-get install libopenblas0): ${
+  loadFailure = `no CBLAS library could be opened (apt-get install libopenblas0-serial): ${
     errors.join("; ")
   }`;
   return null;
