@@ -16,6 +16,7 @@
  */
 
 import { tf } from "../deps.ts";
+import { replaceKernel, restoreKernels } from "./registry.ts";
 import type { Info, WasmBackend } from "./wasm_heap.ts";
 
 /**
@@ -233,8 +234,7 @@ export function installWasmBlasMatMul(): boolean {
     return out;
   }
 
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel({ ...config, kernelFunc: blasBatchMatMul as unknown as tf.KernelFunc });
+  replaceKernel(config, blasBatchMatMul);
   return true;
 }
 
@@ -245,8 +245,7 @@ function pointer(heap: Deno.PointerValue, offset: number): Deno.PointerValue {
 /** Put back the BatchMatMul kernel that was registered before. Returns false if none. */
 export function uninstallWasmBlasMatMul(): boolean {
   if (!original) return false;
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel(original);
+  restoreKernels([original]);
   original = null;
   return true;
 }

@@ -11,6 +11,7 @@
  */
 
 import { tf } from "../deps.ts";
+import { replaceKernel, restoreKernels } from "./registry.ts";
 
 type Info = tf.TensorInfo;
 interface Backend {
@@ -32,30 +33,24 @@ export function installWasmIdentity(): boolean {
   if (!identity || !cast) throw new Error("tfjs's wasm backend lacks Identity or Cast");
   const castNaive = cast.kernelFunc as unknown as (args: unknown) => Info;
   originals = [identity, cast];
-  tf.unregisterKernel("Identity", "wasm");
-  tf.registerKernel({
-    ...identity,
-    kernelFunc: ((args: { inputs: { x: Info }; backend: Backend }) =>
-      share(args.inputs.x, args.backend)) as unknown as tf.KernelFunc,
-  });
-  tf.unregisterKernel("Cast", "wasm");
-  tf.registerKernel({
-    ...cast,
-    kernelFunc: ((args: { inputs: { x: Info }; backend: Backend; attrs: { dtype: string } }) =>
+  replaceKernel(
+    identity,
+    (args: { inputs: { x: Info }; backend: Backend }) => share(args.inputs.x, args.backend),
+  );
+  replaceKernel(
+    cast,
+    (args: { inputs: { x: Info }; backend: Backend; attrs: { dtype: string } }) =>
       args.attrs.dtype === args.inputs.x.dtype
         ? share(args.inputs.x, args.backend)
-        : castNaive(args)) as unknown as tf.KernelFunc,
-  });
+        : castNaive(args),
+  );
   return true;
 }
 
 /** Put tfjs's own Identity and Cast kernels back. Returns false if they were in place. */
 export function uninstallWasmIdentity(): boolean {
   if (!originals) return false;
-  for (const config of originals) {
-    tf.unregisterKernel(config.kernelName, "wasm");
-    tf.registerKernel(config);
-  }
+  restoreKernels(originals);
   originals = null;
   return true;
 }

@@ -13,6 +13,7 @@
  */
 
 import { tf } from "../deps.ts";
+import { replaceKernel, restoreKernels } from "./registry.ts";
 import { heapView, type Info, releaseView, type WasmBackend } from "./wasm_heap.ts";
 
 type Kernel = (
@@ -115,8 +116,7 @@ export function installWasmMatMul(): boolean {
     }
   }
 
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel({ ...original, kernelFunc: fastBatchMatMul as unknown as tf.KernelFunc });
+  replaceKernel(original, fastBatchMatMul);
   installed = { original };
   return true;
 }
@@ -124,8 +124,7 @@ export function installWasmMatMul(): boolean {
 /** Put the wasm backend's own BatchMatMul kernel back (for comparisons). */
 export function uninstallWasmMatMul(): boolean {
   if (!installed) return false;
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel(installed.original);
+  restoreKernels([installed.original]);
   installed = null;
   return true;
 }

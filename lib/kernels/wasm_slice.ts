@@ -11,6 +11,7 @@
  */
 
 import { tf } from "../deps.ts";
+import { replaceKernel, restoreKernels } from "./registry.ts";
 import type { Info, WasmBackend } from "./wasm_heap.ts";
 
 type KernelArgs = {
@@ -66,7 +67,7 @@ export function installWasmSlice(): boolean {
     if (!config) throw new Error(`tfjs's wasm backend has no ${name} kernel`);
     return config;
   });
-  const [slice, splitV, unpack] = configs;
+  const slice = configs[0];
   const fallback = slice.kernelFunc as unknown as (args: KernelArgs) => Info;
   originals = configs;
 
@@ -118,20 +119,14 @@ export function installWasmSlice(): boolean {
   }
 
   const replacements = [fastSlice, fastSplitV, fastUnpack];
-  configs.forEach((config, i) => {
-    tf.unregisterKernel(config.kernelName, "wasm");
-    tf.registerKernel({ ...config, kernelFunc: replacements[i] as unknown as tf.KernelFunc });
-  });
+  configs.forEach((config, i) => replaceKernel(config, replacements[i]));
   return true;
 }
 
 /** Put tfjs's own Slice, SplitV and Unpack back. Returns false if they were in place. */
 export function uninstallWasmSlice(): boolean {
   if (!originals) return false;
-  for (const config of originals) {
-    tf.unregisterKernel(config.kernelName, "wasm");
-    tf.registerKernel(config);
-  }
+  restoreKernels(originals);
   originals = null;
   return true;
 }

@@ -12,6 +12,7 @@
  */
 
 import { tf } from "../deps.ts";
+import { replaceKernel, restoreKernels } from "./registry.ts";
 import type { Info, WasmBackend } from "./wasm_heap.ts";
 
 type KernelFunc = (args: {
@@ -64,16 +65,14 @@ export function installWasmSum(): boolean {
     return out;
   };
 
-  tf.unregisterKernel("Sum", "wasm");
-  tf.registerKernel({ ...config, kernelFunc: fastSum as unknown as tf.KernelFunc });
+  replaceKernel(config, fastSum);
   return true;
 }
 
 /** Put tfjs's own Sum back. Returns false if it was in place. */
 export function uninstallWasmSum(): boolean {
   if (!original) return false;
-  tf.unregisterKernel("Sum", "wasm");
-  tf.registerKernel(original);
+  restoreKernels([original]);
   original = null;
   return true;
 }

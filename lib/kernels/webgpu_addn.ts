@@ -10,6 +10,7 @@
  */
 
 import { tf } from "../deps.ts";
+import { replaceKernel } from "./registry.ts";
 
 type Info = tf.TensorInfo;
 type Kernel = (args: { inputs: Info[]; backend: unknown; attrs?: unknown }) => Info;
@@ -53,8 +54,7 @@ export function installWebGPUAddN(): boolean {
     for (const t of inputs) if (owned.has(t)) backend.disposeData(t.dataId);
     return result;
   }
-  tf.unregisterKernel("AddN", "webgpu");
-  tf.registerKernel({ ...config, kernelFunc: addN as unknown as tf.KernelFunc });
+  replaceKernel(config, addN);
   original = config;
   return true;
 }

@@ -490,7 +490,8 @@ export function runGRU(
 
 /**
  * The bins of a time-major tensor (time x batch x width) as batch x width tensors.
- * tfjs-wasm's slice copies its whole input out of the heap each time, so unstacking T bins
+ * tfjs's own wasm slice copies its whole input out of the heap each time (blend's
+ * replacement, kernels/wasm_slice.ts, does not), so with tfjs's kernels unstacking T bins
  * at once costs T copies of the tensor; splitting into ~sqrt(T) chunks first, then each
  * chunk into bins, costs about 2 sqrt(T). (The gradient is a concat either way.)
  */

@@ -1,6 +1,7 @@
 /** Matrix-product cases and a float64 reference, shared by the wasm kernels' tests. */
 
 import assert from "node:assert/strict";
+import { tf } from "../../lib/deps.ts";
 
 /** Deterministic float32-exact values in [-1, 1) from a formula (no PRNG). */
 export function values(size: number, seed: number): Float32Array {
@@ -102,3 +103,13 @@ export const CASES: Case[] = [
   { name: "4-D large batched (sliced)", a: [2, 3, 60, 100], b: [2, 3, 100, 90] },
   { name: "4-D x 2-D", a: [2, 3, 4, 5], b: [5, 6] },
 ];
+
+/** The product on the current backend with whatever BatchMatMul kernel is registered. */
+export function product(c: Case): { shape: number[]; data: Float32Array } {
+  return tf.tidy(() => {
+    const a = tf.tensor(values(c.a.reduce((x, y) => x * y, 1), 1), c.a);
+    const b = tf.tensor(values(c.b.reduce((x, y) => x * y, 1), 2), c.b);
+    const out = tf.matMul(a, b, c.transposeA, c.transposeB);
+    return { shape: out.shape, data: out.dataSync() as Float32Array };
+  });
+}

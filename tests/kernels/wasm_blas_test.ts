@@ -7,23 +7,13 @@ import {
   loadBlas,
   uninstallWasmBlasMatMul,
 } from "../../lib/kernels/wasm_blas.ts";
-import { assertClose, type Case, CASES, reference, values } from "./matmul_reference.ts";
+import { assertClose, type Case, CASES, product, reference, values } from "./matmul_reference.ts";
 
 await initBackend("wasm");
 const blas = loadBlas();
 // CI installs libopenblas0 and the test task grants --allow-ffi; elsewhere say why not.
 if (!blas) console.log(`wasm_blas_test: skipped, ${blasUnavailable()}`);
 const ignore = !blas;
-
-/** The product on the wasm backend with whatever BatchMatMul kernel is registered. */
-function product(c: Case): { shape: number[]; data: Float32Array } {
-  return tf.tidy(() => {
-    const a = tf.tensor(values(c.a.reduce((x, y) => x * y, 1), 1), c.a);
-    const b = tf.tensor(values(c.b.reduce((x, y) => x * y, 1), 2), c.b);
-    const out = tf.matMul(a, b, c.transposeA, c.transposeB);
-    return { shape: out.shape, data: out.dataSync() as Float32Array };
-  });
-}
 
 /** Run `body` with the kernel under the BLAS one (blend's XNNPACK kernel), then restore. */
 function withoutBlas<T>(body: () => T): T {

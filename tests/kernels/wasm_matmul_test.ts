@@ -3,7 +3,7 @@ import { initBackend } from "../../lib/backend.ts";
 import { tf } from "../../lib/deps.ts";
 import { uninstallWasmBlasMatMul } from "../../lib/kernels/wasm_blas.ts";
 import { installWasmMatMul, uninstallWasmMatMul } from "../../lib/kernels/wasm_matmul.ts";
-import { assertClose, type Case, CASES, reference, values } from "./matmul_reference.ts";
+import { assertClose, CASES, product, reference, values } from "./matmul_reference.ts";
 
 // initBackend("wasm") installs the fast kernel (unless BLEND_WASM_MATMUL=naive, which
 // these tests override by installing it themselves).
@@ -30,16 +30,6 @@ async function onCpu<T>(body: () => T): Promise<T> {
   } finally {
     await tf.setBackend("wasm");
   }
-}
-
-/** The product on the current backend and kernel, as a flat array with its shape. */
-function product(c: Case): { shape: number[]; data: Float32Array } {
-  return tf.tidy(() => {
-    const a = tf.tensor(values(c.a.reduce((x, y) => x * y, 1), 1), c.a);
-    const b = tf.tensor(values(c.b.reduce((x, y) => x * y, 1), 2), c.b);
-    const out = tf.matMul(a, b, c.transposeA, c.transposeB);
-    return { shape: out.shape, data: out.dataSync() as Float32Array };
-  });
 }
 
 Deno.test("fast wasm matMul equals the naive kernel and a float64 reference", () => {
