@@ -109,12 +109,15 @@ async function torchReference(
   }
 }
 
-// MC_Maze-sized data; each run trains on exactly warmup + steps batches of 64 trials.
+// MC_Maze-sized data; each run trains on warmup + steps batches of 64 trials, cycling
+// through the training trials in more epochs when a run needs more batches than they hold.
 const full = reachDataset({ seed: 0 });
 const train = trialsInSplit(full, "train");
 
 async function measure(kind: ModelKind, steps: number, warmup: number) {
-  const trials = train.slice(0, BATCH * (steps + warmup));
+  const batches = Math.floor(train.length / BATCH);
+  const wanted = steps + warmup;
+  const trials = train.slice(0, BATCH * Math.min(wanted, batches));
   const data = subsetTrials(full, trials);
   data.split = data.split.map(() => "train");
   const model = createModel(
@@ -130,18 +133,18 @@ async function measure(kind: ModelKind, steps: number, warmup: number) {
   let peakRss = 0, peakTensorBytes = 0, firstTensors = 0, lastTensors = 0;
   let firstRss = 0, lastRss = 0;
   await fit(model, data, {
-    epochs: 1,
+    epochs: Math.ceil(wanted / batches),
     batchSize: BATCH,
     valSplit: null,
     progress: "none",
     onProgress: (event) => {
-      if (event.kind !== "step") return;
+      if (event.kind !== "step" || stamps.length >= wanted) return;
       stamps.push(performance.now());
       const rss = Deno.memoryUsage().rss;
       peakRss = Math.max(peakRss, rss);
       const memory = tf.memory();
       peakTensorBytes = Math.max(peakTensorBytes, memory.numBytes);
-      if (event.stepInEpoch === warmup) [firstTensors, firstRss] = [memory.numTensors, rss];
+      if (stamps.length === warmup) [firstTensors, firstRss] = [memory.numTensors, rss];
       [lastTensors, lastRss] = [memory.numTensors, rss];
     },
   });
