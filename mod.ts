@@ -23,7 +23,9 @@ export {
   BACKENDS,
   initBackend,
   probeAdapter,
+  type WasmMatMul,
 } from "./lib/backend.ts";
+export { type BlasInfo } from "./lib/kernels/wasm_blas.ts";
 
 // Arrays, randomness, numerics
 export {
