@@ -21,6 +21,7 @@ export {
   backendInfo,
   type BackendName,
   BACKENDS,
+  describeMatMul,
   initBackend,
   probeAdapter,
   type WasmMatMul,

@@ -4,7 +4,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { initBackend } from "../lib/backend.ts";
+import { describeMatMul, initBackend } from "../lib/backend.ts";
 import { concat3, selectTrials } from "../lib/array.ts";
 import { type NeuralDataset, summarizeDataset, trialsInSplit } from "../lib/data/dataset.ts";
 import { reachDataset } from "../lib/data/synthetic/reach.ts";
@@ -218,6 +218,8 @@ interface ExperimentArgs {
 async function experiment(args: ExperimentArgs): Promise<BlendResults> {
   const backend = await initBackend();
   console.log(`backend: ${backend.backend} (${backend.reason})`);
+  const products = describeMatMul(backend);
+  if (products) console.log(`matrix products: ${products}`);
   const references = describeData(args.dataset);
   const terminal = Deno.stdout.isTerminal();
   const results = await runBlendExperiment({
@@ -499,7 +501,9 @@ async function train(args: string[]): Promise<void> {
   });
   const summary = summarizeDataset(data);
   console.log(
-    `backend ${backend.backend}; ${summary.trials.train}/${summary.trials.val}/${summary.trials.test} ` +
+    `backend ${backend.backend}${
+      describeMatMul(backend) ? ` (matrix products: ${describeMatMul(backend)})` : ""
+    }; ${summary.trials.train}/${summary.trials.val}/${summary.trials.test} ` +
       `train/val/test trials of ${summary.bins}+${summary.forwardBins} bins (${binMs} ms)`,
   );
   const model = createModel({ kind, ...dataShape(data), seed });

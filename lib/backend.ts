@@ -320,6 +320,23 @@ export function backendInfo(): BackendInfo {
   });
 }
 
+/**
+ * Who multiplies matrices on the wasm backend, in words, with the reason when OpenBLAS is
+ * not used (e.g. "XNNPACK (OpenBLAS not used: no FFI permission (run with --allow-ffi))");
+ * null on other backends.
+ */
+export function describeMatMul(info: BackendInfo): string | null {
+  const wasm = info.backend === "wasm" ? info.wasm : null;
+  if (!wasm) return null;
+  if (wasm.matMul === "blas" && wasm.blas) {
+    return `OpenBLAS (${wasm.blas.library}, ${wasm.blas.threads} thread${
+      wasm.blas.threads === 1 ? "" : "s"
+    })`;
+  }
+  if (wasm.matMul === "naive") return "tfjs's own wasm kernels (BLEND_WASM_MATMUL=naive)";
+  return `XNNPACK${wasm.blasUnavailable ? ` (OpenBLAS not used: ${wasm.blasUnavailable})` : ""}`;
+}
+
 /** Show backend info in Jupyter as a two-column table. */
 function withInfoDisplay(info: BackendInfo): BackendInfo {
   return attachDisplay(info, () => {

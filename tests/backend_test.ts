@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { backendInfo, type BackendName, initBackend, probeAdapter } from "../lib/backend.ts";
+import {
+  type BackendInfo,
+  backendInfo,
+  type BackendName,
+  describeMatMul,
+  initBackend,
+  probeAdapter,
+} from "../lib/backend.ts";
 import { tf } from "../lib/deps.ts";
 import { BackendError } from "../lib/errors.ts";
 import { Random } from "../lib/random.ts";
@@ -241,4 +248,30 @@ Deno.test({
       "BackendError: fitPoissonGLM needs a compute backend: call `await initBackend()` first (it picks WebGPU on a GPU, else wasm, else cpu)",
     ]);
   },
+});
+
+Deno.test("describeMatMul names who multiplies matrices, and why not OpenBLAS", () => {
+  const base = backendInfo();
+  const wasm = { simd: true, multithread: false, threads: 1 };
+  const on = (w: BackendInfo["wasm"]) => ({ ...base, backend: "wasm" as const, wasm: w });
+  assert.equal(
+    describeMatMul(on({
+      ...wasm,
+      matMul: "blas",
+      blas: { library: "libopenblas.so.0", config: "", threads: 1 },
+    })),
+    "OpenBLAS (libopenblas.so.0, 1 thread)",
+  );
+  assert.equal(
+    describeMatMul(on({
+      ...wasm,
+      matMul: "fast",
+      blas: null,
+      blasUnavailable: "no FFI permission (run with --allow-ffi)",
+    })),
+    "XNNPACK (OpenBLAS not used: no FFI permission (run with --allow-ffi))",
+  );
+  assert.equal(describeMatMul(on({ ...wasm, matMul: "fast", blas: null })), "XNNPACK");
+  assert.match(describeMatMul(on({ ...wasm, matMul: "naive", blas: null }))!, /naive/);
+  assert.equal(describeMatMul({ ...base, backend: "cpu" }), null);
 });
