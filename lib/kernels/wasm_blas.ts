@@ -33,7 +33,11 @@ const LIBRARIES = [
   "libopenblas.so.0",
   "libopenblas.so",
   "libblas.so.3",
-  "libopenblas.dylib",
+  // macOS (not tested here: no such machine): Homebrew's OpenBLAS, then Apple's Accelerate,
+  // which exports the same CBLAS interface.
+  "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+  "/usr/local/opt/openblas/lib/libopenblas.dylib",
+  "/System/Library/Frameworks/Accelerate.framework/Accelerate",
 ];
 
 const SYMBOLS = {
