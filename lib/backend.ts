@@ -82,7 +82,7 @@ export type WasmMatMul = "blas" | "fast" | "naive";
 
 /**
  * Install the wasm kernels `BLEND_WASM_MATMUL` asks for: `auto` (the default) uses the
- * system BLAS when it loads (`--allow-ffi` and libopenblas0) and blend's XNNPACK kernels
+ * system BLAS when it loads (`--allow-ffi` and libopenblas0-serial) and blend's XNNPACK kernels
  * otherwise; `blas` requires the BLAS; `fast` is blend's kernels on XNNPACK (matrix
  * products on its fast path, copy-free Identity and Cast, slices that copy only what they
  * return, sums over leading axes without a transpose); `naive` is tfjs's own kernels.

@@ -275,3 +275,39 @@ Deno.test("describeMatMul names who multiplies matrices, and why not OpenBLAS", 
   assert.match(describeMatMul(on({ ...wasm, matMul: "naive", blas: null }))!, /naive/);
   assert.equal(describeMatMul({ ...base, backend: "cpu" }), null);
 });
+
+Deno.test({
+  name: "BLEND_WASM_MATMUL: without FFI permission auto says why, blas is an error, typos too",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    // A fresh process without --allow-ffi: blend must not prompt, and must say why not.
+    const script = `
+      const blend = await import("${new URL("../mod.ts", import.meta.url).href}");
+      const info = await blend.initBackend("wasm");
+      console.log(info.wasm.matMul + " | " + blend.describeMatMul(info));
+      for (const choice of ["blas", "fastest"]) {
+        Deno.env.set("BLEND_WASM_MATMUL", choice);
+        try { await blend.initBackend("wasm"); console.log("no error"); }
+        catch (e) { console.log(e.name + ": " + e.message); }
+      }
+    `;
+    // (deno eval would grant every permission: run a file.)
+    const file = await Deno.makeTempFile({ suffix: ".ts" });
+    await Deno.writeTextFile(file, script);
+    const { stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", file],
+      env: { BLEND_WASM_MATMUL: "auto" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    await Deno.remove(file);
+    const lines = new TextDecoder().decode(stdout).trim().split("\n");
+    assert.deepEqual(lines, [
+      "fast | XNNPACK (OpenBLAS not used: no FFI permission (run with --allow-ffi))",
+      "BackendError: BLEND_WASM_MATMUL=blas, but no FFI permission (run with --allow-ffi)",
+      'BackendError: BLEND_WASM_MATMUL must be "auto", "blas", "fast" or "naive", got "fastest"',
+    ]);
+  },
+});
