@@ -109,6 +109,28 @@ async function compareWithCpu(backend: BackendName) {
   assert.ok(reference.wq.some((v) => Math.abs(v) > 1e-4));
 }
 
+/**
+ * Run `script` in a fresh Deno process with only --allow-read and --allow-env (no FFI, no
+ * prompt: stdin is closed) and return its output lines. (`deno eval` would grant every
+ * permission, so the script goes to a file.)
+ */
+async function freshProcessLines(script: string, env: Record<string, string> = {}) {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, script);
+    const { stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", file],
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(stdout).trim().split("\n");
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
 Deno.test("wasm forward pass and gradients of an attention block agree with cpu", async () => {
   await compareWithCpu("wasm");
   await initBackend("wasm");
@@ -237,13 +259,7 @@ Deno.test({
         try { f(); console.log("no error"); } catch (e) { console.log(e.name + ": " + e.message); }
       }
     `;
-    const { stdout } = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--allow-read", "--allow-env", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const lines = new TextDecoder().decode(stdout).trim().split("\n");
-    assert.deepEqual(lines, [
+    assert.deepEqual(await freshProcessLines(script), [
       "BackendError: createModel needs a compute backend: call `await initBackend()` first (it picks WebGPU on a GPU, else wasm, else cpu)",
       "BackendError: fitPoissonGLM needs a compute backend: call `await initBackend()` first (it picks WebGPU on a GPU, else wasm, else cpu)",
     ]);
@@ -292,19 +308,7 @@ Deno.test({
         catch (e) { console.log(e.name + ": " + e.message); }
       }
     `;
-    // (deno eval would grant every permission: run a file.)
-    const file = await Deno.makeTempFile({ suffix: ".ts" });
-    await Deno.writeTextFile(file, script);
-    const { stdout } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-env", file],
-      env: { BLEND_WASM_MATMUL: "auto" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    await Deno.remove(file);
-    const lines = new TextDecoder().decode(stdout).trim().split("\n");
-    assert.deepEqual(lines, [
+    assert.deepEqual(await freshProcessLines(script, { BLEND_WASM_MATMUL: "auto" }), [
       "fast | XNNPACK (OpenBLAS not used: no FFI permission (run with --allow-ffi))",
       "BackendError: BLEND_WASM_MATMUL=blas, but no FFI permission (run with --allow-ffi)",
       'BackendError: BLEND_WASM_MATMUL must be "auto", "blas", "fast" or "naive", got "fastest"',
