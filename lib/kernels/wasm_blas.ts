@@ -10,14 +10,14 @@
  *
  * Used when the library loads: it needs `--allow-ffi` (asked for nothing: without the
  * permission blend stays on XNNPACK, silently) and Debian's `libopenblas0-serial` (or
- * `libopenblas0`, or any `libblas.so.3` with CBLAS). One thread by default, the same as the PyTorch reference in
- * the benchmark; `BLEND_BLAS_THREADS` sets another count.
+ * `libopenblas0`, or any `libblas.so.3` with CBLAS). One thread by default, the same as
+ * the PyTorch reference in the benchmark; `BLEND_BLAS_THREADS` sets another count.
  * @module
  */
 
 import { tf } from "../deps.ts";
 import { replaceKernel, restoreKernels } from "./registry.ts";
-import type { Info, WasmBackend } from "./wasm_heap.ts";
+import { batchEntries, type Info, type WasmBackend } from "./wasm_heap.ts";
 
 /**
  * Where to look for a CBLAS, in order. Debian's single-threaded OpenBLAS
@@ -179,16 +179,9 @@ export function installWasmBlasMatMul(): boolean {
     const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
     const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
     const batchA = outerA.reduce((x, y) => x * y, 1), batchB = outerB.reduce((x, y) => x * y, 1);
-    // Only a batch against a batch of the same size, or either against a single matrix;
-    // other broadcasts, other types and empty products go to the kernel underneath.
-    if (
-      a.dtype !== "float32" || b.dtype !== "float32" ||
-      (batchA !== batchB && batchA !== 1 && batchB !== 1) || m * n * k === 0
-    ) {
-      return fallback(args);
-    }
-    const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
-    const batch = Math.max(batchA, batchB);
+    // Other types and empty products go to the kernel underneath.
+    if (a.dtype !== "float32" || b.dtype !== "float32" || m * n * k === 0) return fallback(args);
+    const { outer, entryA, entryB } = batchEntries(outerA, outerB);
     const out = backend.makeOutput([...outer, m, n], "float32");
     // The heap's address is read after makeOutput, which may have grown (moved) it.
     const heap = Deno.UnsafePointer.of(backend.wasm.HEAPU8 as Uint8Array<ArrayBuffer>);
@@ -202,7 +195,7 @@ export function installWasmBlasMatMul(): boolean {
         ROW_MAJOR,
         ta,
         tb,
-        batch * m,
+        batchA * m,
         n,
         k,
         1,
@@ -216,8 +209,7 @@ export function installWasmBlasMatMul(): boolean {
       );
       return out;
     }
-    const strideA = batchA === 1 ? 0 : 4 * m * k, strideB = batchB === 1 ? 0 : 4 * k * n;
-    for (let i = 0; i < batch; i++) {
+    for (let i = 0; i < entryA.length; i++) {
       sgemm(
         ROW_MAJOR,
         ta,
@@ -226,9 +218,9 @@ export function installWasmBlasMatMul(): boolean {
         n,
         k,
         1,
-        pointer(heap, offsetA + i * strideA),
+        pointer(heap, offsetA + 4 * entryA[i] * m * k),
         lda,
-        pointer(heap, offsetB + i * strideB),
+        pointer(heap, offsetB + 4 * entryB[i] * k * n),
         ldb,
         0,
         pointer(heap, offsetC + 4 * i * m * n),

@@ -58,3 +58,35 @@ export function filledTensor(shape: number[], fill: (values: Float32Array) => vo
   fill(backend.typedArrayFromHeap(info));
   return tf.engine().makeTensorFromTensorInfo(info);
 }
+
+/**
+ * The batch entries of a batched product whose operands have batch shapes `outerA` and
+ * `outerB` (right-aligned, size-1 axes broadcast, as tfjs and NumPy do): the broadcast
+ * batch shape and, for each of its entries in row-major order, which entry of A and of B
+ * it multiplies. [1, 3] against [3, 1] is a 3 x 3 batch even though each side has 3.
+ */
+export function batchEntries(
+  outerA: readonly number[],
+  outerB: readonly number[],
+): { outer: number[]; entryA: Int32Array; entryB: Int32Array } {
+  const outer = tf.backend_util.assertAndGetBroadcastShape([...outerA], [...outerB]);
+  const rank = outer.length;
+  const padA = [...new Array(rank - outerA.length).fill(1), ...outerA];
+  const padB = [...new Array(rank - outerB.length).fill(1), ...outerB];
+  const total = outer.reduce((x, y) => x * y, 1);
+  const entryA = new Int32Array(total), entryB = new Int32Array(total);
+  for (let p = 0; p < total; p++) {
+    let rest = p, ia = 0, ib = 0, strideA = 1, strideB = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      const i = rest % outer[d];
+      rest = Math.floor(rest / outer[d]);
+      if (padA[d] !== 1) ia += i * strideA;
+      if (padB[d] !== 1) ib += i * strideB;
+      strideA *= padA[d];
+      strideB *= padB[d];
+    }
+    entryA[p] = ia;
+    entryB[p] = ib;
+  }
+  return { outer, entryA, entryB };
+}

@@ -14,7 +14,7 @@
 
 import { tf } from "../deps.ts";
 import { replaceKernel, restoreKernels } from "./registry.ts";
-import { heapView, type Info, releaseView, type WasmBackend } from "./wasm_heap.ts";
+import { batchEntries, heapView, type Info, releaseView, type WasmBackend } from "./wasm_heap.ts";
 
 type Kernel = (
   args: {
@@ -72,7 +72,9 @@ export function installWasmMatMul(): boolean {
       const n = b.shape[b.shape.length - 1];
       const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
       const batchA = size(outerA), batchB = size(outerB);
-      const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+      const { outer, entryA, entryB } = batchEntries(outerA, outerB);
+      // tfjs's kernel broadcasts only a single matrix; [1, 3] x [3, 1] it gets wrong.
+      const crossed = entryA.length !== Math.max(batchA, batchB);
       const attrs = { transposeA: false, transposeB: false };
       const view = (t: Info, shape: number[]): Info => ({
         dataId: t.dataId,
@@ -89,7 +91,7 @@ export function installWasmMatMul(): boolean {
       }
       // Below some size the per-call cost of the fast path (creating and packing an XNNPACK
       // operator for every entry) exceeds what it saves; see MIN_SPLIT_WORK.
-      if (batchA !== batchB || m * k * n < MIN_SPLIT_WORK) {
+      if (!crossed && (batchA !== batchB || m * k * n < MIN_SPLIT_WORK)) {
         // A broadcast this kernel does not rewrite, or products too small to pay off.
         return naive({ inputs: { a, b }, backend, attrs });
       }
@@ -97,9 +99,9 @@ export function installWasmMatMul(): boolean {
       // memory (tensors registered at an offset, released without freeing), multiplied on
       // the fast path, and copied into one output.
       const out = backend.makeOutput([...outer, m, n], "float32");
-      for (let i = 0; i < batchA; i++) {
-        const ai = heapView(backend, a, [1, m, k], i * m * k);
-        const bi = heapView(backend, b, [1, k, n], i * k * n);
+      for (let i = 0; i < entryA.length; i++) {
+        const ai = heapView(backend, a, [1, m, k], entryA[i] * m * k);
+        const bi = heapView(backend, b, [1, k, n], entryB[i] * k * n);
         try {
           const ci = product(ai, bi);
           // Views into the heap are taken after the product, which may have grown it.

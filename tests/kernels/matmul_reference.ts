@@ -12,6 +12,8 @@ export function values(size: number, seed: number): Float32Array {
 
 /** One product: operand shapes and transpose flags. */
 export interface Case {
+  /** The batches broadcast against each other, which tfjs's own kernels get wrong. */
+  crossed?: boolean;
   name: string;
   a: number[];
   b: number[];
@@ -102,6 +104,10 @@ export const CASES: Case[] = [
   { name: "4-D small batched", a: [2, 3, 4, 5], b: [2, 3, 5, 6] },
   { name: "4-D large batched (sliced)", a: [2, 3, 60, 100], b: [2, 3, 100, 90] },
   { name: "4-D x 2-D", a: [2, 3, 4, 5], b: [5, 6] },
+  // Batches that broadcast against each other: [1, 3] against [3, 1] is a 3 x 3 batch.
+  // tfjs's own kernels (wasm and cpu) return a batch of 3 here: compare with float64 only.
+  { name: "crossed broadcast, small", a: [1, 3, 4, 5], b: [3, 1, 5, 6], crossed: true },
+  { name: "crossed broadcast, large", a: [1, 3, 60, 100], b: [3, 1, 100, 90], crossed: true },
 ];
 
 /** The product on the current backend with whatever BatchMatMul kernel is registered. */

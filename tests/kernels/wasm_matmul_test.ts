@@ -35,17 +35,18 @@ async function onCpu<T>(body: () => T): Promise<T> {
 Deno.test("fast wasm matMul equals the naive kernel and a float64 reference", () => {
   for (const c of CASES) {
     const fast = product(c);
-    const naive = withNaive(() => product(c));
     const exact = reference(c);
     assert.deepEqual(fast.shape, exact.shape, `${c.name}: shape`);
+    assertClose(fast.data, exact.data, 1e-5, `${c.name} fast vs float64`);
+    if (c.crossed) continue;
+    const naive = withNaive(() => product(c));
     assert.deepEqual(naive.shape, exact.shape, `${c.name}: naive shape`);
     assertClose(fast.data, naive.data, 1e-5, `${c.name} fast vs naive`);
-    assertClose(fast.data, exact.data, 1e-5, `${c.name} fast vs float64`);
   }
 });
 
 Deno.test("fast wasm matMul equals the cpu backend", async () => {
-  for (const c of CASES.filter((c) => !c.name.includes("large"))) {
+  for (const c of CASES.filter((c) => !c.name.includes("large") && !c.crossed)) {
     const fast = product(c);
     const cpu = await onCpu(() => product(c));
     assert.deepEqual(fast.shape, cpu.shape, c.name);
@@ -80,8 +81,11 @@ Deno.test("fast wasm matMul splits large batched products and only those", () =>
     assert.equal(counts["3-D large batched transposeB"], 3);
     assert.equal(counts["3-D large batched transposeA"], 3);
     assert.equal(counts["4-D large batched (sliced)"], 6);
+    // Crossed broadcasts are split whatever their size (tfjs's kernel gets them wrong).
+    assert.equal(counts["crossed broadcast, small"], 9);
+    assert.equal(counts["crossed broadcast, large"], 9);
     for (const [name, count] of Object.entries(counts)) {
-      if (!name.includes("large")) assert.equal(count, 1, name);
+      if (!name.includes("large") && !name.includes("crossed")) assert.equal(count, 1, name);
     }
     // The attention gradients below: split at 100 bins x 64 wide, not at 12 x 8.
     calls = 0;
