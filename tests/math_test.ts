@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { ArgumentError } from "../lib/errors.ts";
-import { logGamma, logspace, meanStd, signTest, summarize } from "../lib/math.ts";
+import {
+  logGamma,
+  logspace,
+  meanStd,
+  normalSf,
+  signTest,
+  summarize,
+  wilcoxonSignedRank,
+} from "../lib/math.ts";
 
 function assertRelative(actual: number, expected: number, tolerance: number, what: string): void {
   assert.ok(
@@ -108,4 +116,109 @@ Deno.test("signTest matches the exact binomial tail (scipy.stats.binomtest value
   assert.equal(signTest(3, 3), 1);
   assert.equal(signTest(0, 0), 1);
   assert.throws(() => signTest(-1, 2), /wins must be an integer >= 0, got -1/);
+});
+
+Deno.test("normalSf is the normal upper tail to 1e-14 relative, from the centre to the far tail", () => {
+  // Correctly rounded values from 40-digit arithmetic (Debian's python3-mpmath):
+  //   /usr/bin/python3 -c "import mpmath; mpmath.mp.dps = 40;
+  //     print(float(mpmath.erfc(mpmath.mpf(z) / mpmath.sqrt(2)) / 2))"
+  // scipy.stats.norm.sf agrees to 1e-13 (it is 1.1e-13 low at z = 37).
+  const reference: [number, number][] = [
+    [0, 0.5],
+    [0.1, 0.460172162722971],
+    [0.5, 0.3085375387259869],
+    [1, 0.15865525393145705],
+    [1.959963984540054, 0.025000000000000015],
+    [2.1, 0.017864420562816556], // z/√2 just below 1.5: the series
+    [2.12, 0.0170030226476328], // just above: the continued fraction
+    [3, 0.0013498980316300946],
+    [5, 2.866515718791939e-7],
+    [8, 6.220960574271784e-16],
+    [12, 1.776482112077679e-33],
+    [20, 2.7536241186062337e-89],
+    [37, 5.725571222524577e-300],
+    [-1.5, 0.9331927987311419],
+  ];
+  for (const [z, expected] of reference) assertRelative(normalSf(z), expected, 1e-14, `z = ${z}`);
+  assert.equal(normalSf(Infinity), 0);
+  assert.equal(normalSf(-Infinity), 1);
+  assert.ok(Number.isNaN(normalSf(NaN)));
+});
+
+/** Statistic and method exactly, p to 1e-12 relative. */
+function assertWilcoxon(
+  d: number[],
+  expected: { statistic: number; p: number; n: number; method: "exact" | "approx" },
+  what: string,
+): void {
+  const got = wilcoxonSignedRank(d);
+  assert.equal(got.statistic, expected.statistic, `${what}: statistic`);
+  assert.equal(got.n, expected.n, `${what}: n`);
+  assert.equal(got.method, expected.method, `${what}: method`);
+  assertRelative(got.p, expected.p, 1e-12, `${what}: p`);
+}
+
+// Reference values: /usr/bin/python3 (Debian bookworm, scipy 1.10.1),
+//   from scipy.stats import wilcoxon; r = wilcoxon(d); print(repr(r.statistic), repr(r.pvalue))
+Deno.test("wilcoxonSignedRank: exact p-values for up to 50 differences without zeros or ties", () => {
+  assertWilcoxon(
+    [1.5, -0.3, 2.2, 0.7, -1.1, 3.4, 0.05, -2.6, 1.9, 0.45],
+    { statistic: 16, p: 0.275390625, n: 10, method: "exact" },
+    "n = 10",
+  );
+  // The positive rank sum at the centre of its distribution: p = 1.
+  assertWilcoxon([1, -2, -3, 4], { statistic: 5, p: 1, n: 4, method: "exact" }, "centre");
+  assertWilcoxon([1, 2, 3, 4, 5], { statistic: 0, p: 0.0625, n: 5, method: "exact" }, "all up");
+  assertWilcoxon([-1, -2, -3, -4, -5], { statistic: 0, p: 0.0625, n: 5, method: "exact" }, "down");
+  assertWilcoxon([2], { statistic: 0, p: 1, n: 1, method: "exact" }, "one difference");
+  // d = [(i + 1) * (-1 if i % 3 == 0 else 1) for i in range(50)]
+  const d50 = Array.from({ length: 50 }, (_, i) => (i + 1) * (i % 3 === 0 ? -1 : 1));
+  assertWilcoxon(d50, { statistic: 425, p: 0.03996834652842374, n: 50, method: "exact" }, "n = 50");
+});
+
+Deno.test("wilcoxonSignedRank: normal approximation above 50 differences, with zeros, with ties", () => {
+  // range(51): the same pattern, one more difference.
+  const d51 = Array.from({ length: 51 }, (_, i) => (i + 1) * (i % 3 === 0 ? -1 : 1));
+  assertWilcoxon(d51, { statistic: 425, p: 0.02568873999366418, n: 51, method: "approx" }, "51");
+  // list(range(1, 61)): a far tail, where the normal tail must be accurate in relative terms.
+  const d60 = Array.from({ length: 60 }, (_, i) => i + 1);
+  assertWilcoxon(d60, { statistic: 0, p: 1.6295557943119345e-11, n: 60, method: "approx" }, "60");
+  // Two zeros: dropped, and scipy switches to the normal approximation (it warns).
+  assertWilcoxon(
+    [0, 1.5, -0.3, 2.2, 0, 0.7, -1.1, 3.4, 0.05, -2.6, 1.9, 0.45],
+    { statistic: 16, p: 0.24112136827741826, n: 10, method: "approx" },
+    "zeros",
+  );
+  // Zeros and ties: the tie correction of the variance.
+  assertWilcoxon(
+    [0, 1, 2, 2, -3, 3, 0, 3, 4, -1, 5, 6, 2, 7],
+    { statistic: 8.5, p: 0.01635291762935625, n: 12, method: "approx" },
+    "zeros and ties",
+  );
+});
+
+Deno.test("wilcoxonSignedRank: ties without zeros use the approximation (where scipy 1.10 does not)", () => {
+  // scipy 1.10.1's default here is its exact distribution evaluated at int(r_plus), the
+  // truncated rank sum: wilcoxon(d).pvalue is 0.01611328125 for d and 0.01220703125 for -d,
+  // two p-values for one question (fixed in later scipy, gh-19872). blend uses the normal
+  // approximation with the tie correction, the same for d and -d:
+  //   wilcoxon(d, method="approx") -> 8.5 0.01635291762935625
+  const d = [1, 2, 2, -3, 3, 3, 4, -1, 5, 6, 2, 7];
+  const expected = { statistic: 8.5, p: 0.01635291762935625, n: 12, method: "approx" as const };
+  assertWilcoxon(d, expected, "ties");
+  assertWilcoxon(d.map((v) => -v), expected, "ties, negated");
+});
+
+Deno.test("wilcoxonSignedRank: no non-zero difference gives p = 1; non-finite input throws", () => {
+  const none = { statistic: 0, p: 1, n: 0, method: "exact" };
+  assert.deepEqual(wilcoxonSignedRank([0, 0, 0]), none);
+  assert.deepEqual(wilcoxonSignedRank([]), none);
+  for (const [bad, text] of [[NaN, "NaN"], [Infinity, "Infinity"], [-Infinity, "-Infinity"]]) {
+    assert.throws(
+      () => wilcoxonSignedRank([1, 2, bad as number]),
+      (e: unknown) =>
+        e instanceof ArgumentError &&
+        e.message.includes(`differences[2] is ${text}; expected a finite number`),
+    );
+  }
 });

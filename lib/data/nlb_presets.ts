@@ -37,6 +37,12 @@ export interface TrialLayout {
   psthKernelSdMs: number | null;
   /** Trials left out of the PSTHs: where this column equals `equals`. */
   psthSkip: { column: string; equals: number } | null;
+  /**
+   * One velocity decoder per value: decoder k is fit and scored on the trials whose
+   * `column` equals `values[k]`, and vel R2 is the mean of the decoders' R² (the
+   * reference's `decode_masks`). null: one decoder on every trial.
+   */
+  decodeMasks: { column: string; values: number[] } | null;
 }
 
 /** How the NLB reference prepares one dataset (nlb_tools `make_tensors.PARAMS`). */
@@ -60,13 +66,14 @@ const MAZE = {
   behaviorValid: null,
   conditionFields: ["trial_type", "trial_version"],
   psthSkip: null,
+  decodeMasks: null,
   notes: [],
 };
 
 /**
  * The reference's settings for every NLB dataset (nlb_tools `make_tensors.PARAMS`):
- * alignment, windows, forward window (200 ms), behavior and its lag, condition fields
- * and the PSTH kernel.
+ * alignment, windows, forward window (200 ms), behavior and its lag, condition fields,
+ * the PSTH kernel and, for Area2_Bump, the two velocity decoders.
  */
 export const NLB_PRESETS: Readonly<Record<NLBPresetName, Readonly<NLBPreset>>> = {
   mc_maze: {
@@ -91,6 +98,7 @@ export const NLB_PRESETS: Readonly<Record<NLBPresetName, Readonly<NLBPreset>>> =
     conditionFields: [],
     psthKernelSdMs: null,
     psthSkip: null,
+    decodeMasks: null,
     notes: ["no conditions: every trial is condition 0 and there is no psth R2"],
   },
   area2_bump: {
@@ -107,10 +115,9 @@ export const NLB_PRESETS: Readonly<Record<NLBPresetName, Readonly<NLBPreset>>> =
     conditionFields: ["cond_dir", "ctr_hold_bump"],
     psthKernelSdMs: 40,
     psthSkip: null,
-    notes: [
-      "the reference fits separate velocity decoders for bump and non-bump trials " +
-      "(column ctr_hold_bump, kept in nwb.trialInfo)",
-    ],
+    // make_tensors: decode_masks = [ctr_hold_bump == 0, ctr_hold_bump == 1].
+    decodeMasks: { column: "ctr_hold_bump", values: [0, 1] },
+    notes: [],
   },
   dmfc_rsg: {
     name: "dmfc_rsg",
@@ -126,6 +133,7 @@ export const NLB_PRESETS: Readonly<Record<NLBPresetName, Readonly<NLBPreset>>> =
     conditionFields: ["is_eye", "theta", "is_short", "ts"],
     psthKernelSdMs: 70,
     psthSkip: { column: "is_outlier", equals: 1 },
+    decodeMasks: null,
     notes: [
       "behavior is the trial's task variables, constant over its bins (the reference " +
       "scores DMFC by the correlation of neural speed with tp, not by vel R2)",

@@ -97,6 +97,11 @@ export interface NWBLoadOptions {
   /** Trials left out of the PSTHs. Default: the preset's, else none. */
   psthSkip?: { column: string; equals: number } | null;
   /**
+   * One velocity decoder per value of a trials-table column (`evaluateNLB` averages their
+   * vel R2). Default: the preset's (area2_bump: `ctr_hold_bump` 0 and 1), else none.
+   */
+  decodeMasks?: { column: string; values: number[] } | null;
+  /**
    * The file's split labels to our splits; labels missing here (or mapped to null) drop
    * the trial. Default NLB's: `{ train: "train", val: "test", test: "test" }` ("none" drops).
    */
@@ -204,6 +209,9 @@ export function resolveNWBSettings(options: NWBLoadOptions = {}): NWBSettings {
       ? options.psthKernelSdMs
       : preset?.psthKernelSdMs ?? null,
     psthSkip: options.psthSkip !== undefined ? options.psthSkip : preset?.psthSkip ?? null,
+    decodeMasks: options.decodeMasks !== undefined
+      ? options.decodeMasks
+      : preset?.decodeMasks ?? null,
     splitMap: options.splitMap ?? DEFAULT_SPLIT_MAP,
     validationFraction: options.validationFraction ?? 0.2,
     testFraction: options.testFraction ?? 0.25,
@@ -211,6 +219,12 @@ export function resolveNWBSettings(options: NWBLoadOptions = {}): NWBSettings {
     outsideRecording: options.outsideRecording ?? "error",
   };
   const { binMs, windowMs: [w0, w1] } = s;
+  if (s.decodeMasks && !(s.decodeMasks.values.length > 0)) {
+    throw new ArgumentError(
+      `decodeMasks.values is empty; expected one value of column ` +
+        `"${s.decodeMasks.column}" per velocity decoder`,
+    );
+  }
   if (!Number.isInteger(binMs) || binMs < 1) {
     throw new ArgumentError(`binMs must be a whole number of ms >= 1, got ${describe(binMs)}`);
   }
@@ -352,6 +366,8 @@ function readDataset(
   const spanMs = (bins + forwardBins) * binMs;
 
   const align = numericColumn(table, s.alignField, "the alignment event", path);
+  // Checked here, read by evaluateNLB from nwb.trialInfo.
+  if (s.decodeMasks) numericColumn(table, s.decodeMasks.column, "the velocity decoders", path);
   const { endMs, observed } = recordingClock(units, table, notes);
   const { rows, firstBin, mapped, labels, dropped } = selectTrials(
     table,

@@ -2,12 +2,14 @@
  * The Neural Latents Benchmark's metrics, with the semantics of its reference
  * implementation (nlb_tools): Poisson log-likelihood in bits per spike (co-bps, fp-bps),
  * velocity decoding R² (vel R2) and PSTH R² (psth R2). Sums are float64.
+ * tests/metrics/nlb_tools_test.ts checks every metric against nlb_tools 0.0.4 itself.
  * @module
  */
 
 import { attachDisplay, escapeHtml, formatCell, htmlTable } from "../html.ts";
-import { type Array3, assertArray3, concat3 } from "../array.ts";
+import { type Array3, assertArray3, concat3, selectTrials } from "../array.ts";
 import { type NeuralDataset, type Split, subsetTrials, trialsInSplit } from "../data/dataset.ts";
+import type { NWBDataset } from "../data/nwb.ts";
 import { ArgumentError } from "../errors.ts";
 import { logGamma, logspace } from "../math.ts";
 import {
@@ -82,7 +84,8 @@ function nullRates(spikes: Array3): Array3<Float64Array> {
 /**
  * Bits per spike: how much better the rates explain the spikes than a null model that
  * predicts each neuron's mean count, `(NLL_null − NLL) / Σn / ln 2`. 0 for the null model,
- * positive when the rates carry information. NaN spikes are skipped.
+ * positive when the rates carry information. NaN spikes are skipped. Spikes without a
+ * single spike are an ArgumentError (the reference divides by 0 and returns -inf or NaN).
  */
 export function bitsPerSpike(rates: Array3, spikes: Array3): number {
   const nll = poissonNLL(rates, spikes);
@@ -158,6 +161,19 @@ function decodingRows(rates: Array3, behavior: Array3, what: string): { x: Matri
   return { x: { data: x, rows: keep.length, cols: p }, y: { data: y, rows: keep.length, cols: q } };
 }
 
+/**
+ * Which trials each velocity decoder sees: one mask per decoder, over the train trials
+ * (`train[k]`) and the evaluation trials (`eval[k]`); a true or non-zero entry includes
+ * the trial. The reference's `train_decode_mask` and `eval_decode_mask` (trials x
+ * decoders), one mask per column.
+ */
+export interface DecodeMasks {
+  /** One mask over the train trials per decoder. */
+  train: readonly ArrayLike<boolean | number>[];
+  /** One mask over the evaluation trials per decoder, in the same order. */
+  eval: readonly ArrayLike<boolean | number>[];
+}
+
 /** Inputs of `velR2`. Rates are held-in and held-out concatenated along neurons. */
 export interface VelR2Options {
   /** Rates of the training trials: trials x time x neurons. */
@@ -174,11 +190,16 @@ export interface VelR2Options {
   alphas?: readonly number[];
   /** Cross-validation folds (contiguous, unshuffled). Default 5. */
   folds?: number;
+  /**
+   * Fit one decoder per mask and average their R² (the reference's Area2_Bump rule: one
+   * decoder for active, one for passive trials). Default: one decoder on every trial.
+   */
+  decodeMasks?: DecodeMasks;
 }
 
-/** Result of `velR2`: the score and how the decoder was chosen. */
-export interface VelR2Result {
-  /** R² on the evaluation rows, averaged uniformly over behavior dimensions. */
+/** One velocity decoder of `velR2`: its score and how it was chosen. */
+export interface VelR2Decoder {
+  /** R² on its evaluation rows, averaged uniformly over behavior dimensions. */
   r2: number;
   /** R² per behavior dimension. */
   r2PerDimension: Float64Array;
@@ -186,24 +207,158 @@ export interface VelR2Result {
   alpha: number;
   /** Mean cross-validated R² per searched penalty (empty without grid search). */
   cvScores: Float64Array;
+  /** Train trials it was fit on. */
+  trainTrials: number;
+  /** Evaluation trials it was scored on. */
+  evalTrials: number;
   /** Rows used for fitting (after dropping NaN behavior). */
   trainRows: number;
   /** Rows used for scoring (after dropping NaN behavior). */
   evalRows: number;
 }
 
+/** Result of `velR2`: the score and how the decoder (or decoders) were chosen. */
+export interface VelR2Result {
+  /**
+   * R² on the evaluation rows, averaged uniformly over behavior dimensions; with several
+   * decoders, the mean of theirs.
+   */
+  r2: number;
+  /** R² per behavior dimension (with several decoders, the mean over decoders). */
+  r2PerDimension: Float64Array;
+  /** The penalty used; NaN with several decoders (each has its own in `decoders`). */
+  alpha: number;
+  /**
+   * Mean cross-validated R² per searched penalty (empty without grid search, or with
+   * several decoders).
+   */
+  cvScores: Float64Array;
+  /** Rows used for fitting (after dropping NaN behavior), summed over decoders. */
+  trainRows: number;
+  /** Rows used for scoring (after dropping NaN behavior), summed over decoders. */
+  evalRows: number;
+  /** Every decoder, in mask order (one without `decodeMasks`). */
+  decoders: VelR2Decoder[];
+}
+
+/** The trials a mask includes, checking its length and entries. */
+function maskedTrials(mask: ArrayLike<boolean | number>, trials: number, what: string): number[] {
+  if (mask.length !== trials) {
+    throw new ArgumentError(
+      `${what} has ${mask.length} entries; expected ${trials} (one per trial)`,
+    );
+  }
+  const picked: number[] = [];
+  for (let i = 0; i < trials; i++) if (mask[i]) picked.push(i);
+  if (picked.length === 0) {
+    throw new ArgumentError(`${what} selects no trial; expected at least one trial per decoder`);
+  }
+  return picked;
+}
+
 /**
  * Velocity-decoding R² as the NLB reference computes it: rates flattened over trials and
  * bins, rows with NaN behavior dropped, ridge (with intercept) whose penalty is chosen by
  * 5-fold contiguous cross-validation on R² and refit on all train rows, scored on the
- * evaluation rows and averaged uniformly over behavior dimensions.
+ * evaluation rows and averaged uniformly over behavior dimensions. With `decodeMasks`,
+ * one such decoder per mask, and `r2` is the mean of their R² (the reference's
+ * `velocity_decoding`).
+ *
+ * Where it departs from the reference: a bin is dropped when any behavior dimension is
+ * NaN (the reference drops by the first dimension, so a NaN in another reaches
+ * scikit-learn, which raises); infinite rates and a mask that selects no trial are
+ * ArgumentErrors (scikit-learn raises a ValueError).
  */
 export function velR2(options: VelR2Options): VelR2Result {
-  const train = decodingRows(options.trainRates, options.trainBehavior, "velR2 train");
-  const evaluation = decodingRows(options.evalRates, options.evalBehavior, "velR2 eval");
+  assertArray3(options.trainRates, "velR2 train rates");
+  assertArray3(options.evalRates, "velR2 eval rates");
+  const masks = options.decodeMasks;
+  if (masks === undefined) {
+    const only = fitDecoder(
+      options.trainRates,
+      options.trainBehavior,
+      options.evalRates,
+      options.evalBehavior,
+      options,
+      "velR2",
+    );
+    return {
+      r2: only.r2,
+      r2PerDimension: only.r2PerDimension,
+      alpha: only.alpha,
+      cvScores: only.cvScores,
+      trainRows: only.trainRows,
+      evalRows: only.evalRows,
+      decoders: [only],
+    };
+  }
+  if (masks.train.length === 0 || masks.train.length !== masks.eval.length) {
+    throw new ArgumentError(
+      `velR2 decodeMasks has ${masks.train.length} train and ${masks.eval.length} eval masks; ` +
+        `expected the same number, at least one`,
+    );
+  }
+  const trainTrials = options.trainRates.shape[0], evalTrials = options.evalRates.shape[0];
+  for (
+    const [what, rates, behavior] of [
+      ["train", trainTrials, options.trainBehavior],
+      ["eval", evalTrials, options.evalBehavior],
+    ] as const
+  ) {
+    assertArray3(behavior, `velR2 ${what} behavior`);
+    if (behavior.shape[0] !== rates) {
+      throw new ArgumentError(
+        `velR2 ${what}: rates have ${rates} trials but behavior has ${behavior.shape[0]}`,
+      );
+    }
+  }
+  const decoders = masks.train.map((mask, k) => {
+    const train = maskedTrials(mask, trainTrials, `velR2 decodeMasks.train[${k}]`);
+    const evaluation = maskedTrials(masks.eval[k], evalTrials, `velR2 decodeMasks.eval[${k}]`);
+    return fitDecoder(
+      selectTrials(options.trainRates, train),
+      selectTrials(options.trainBehavior, train),
+      selectTrials(options.evalRates, evaluation),
+      selectTrials(options.evalBehavior, evaluation),
+      options,
+      `velR2 decoder ${k}`,
+    );
+  });
+  const dims = decoders[0].r2PerDimension.length;
+  const r2PerDimension = new Float64Array(dims);
+  for (const d of decoders) for (let j = 0; j < dims; j++) r2PerDimension[j] += d.r2PerDimension[j];
+  for (let j = 0; j < dims; j++) r2PerDimension[j] /= decoders.length;
+  const only = decoders.length === 1 ? decoders[0] : null;
+  return {
+    r2: decoders.reduce((sum, d) => sum + d.r2, 0) / decoders.length,
+    r2PerDimension,
+    alpha: only ? only.alpha : NaN,
+    cvScores: only ? only.cvScores : new Float64Array(0),
+    trainRows: decoders.reduce((sum, d) => sum + d.trainRows, 0),
+    evalRows: decoders.reduce((sum, d) => sum + d.evalRows, 0),
+    decoders,
+  };
+}
+
+/** Fit one ridge decoder on the train trials and score it on the evaluation trials. */
+function fitDecoder(
+  trainRates: Array3,
+  trainBehavior: Array3,
+  evalRates: Array3,
+  evalBehavior: Array3,
+  options: Pick<VelR2Options, "gridSearch" | "alphas" | "folds">,
+  what: string,
+): VelR2Decoder {
+  const train = decodingRows(trainRates, trainBehavior, `${what} train`);
+  const evaluation = decodingRows(evalRates, evalBehavior, `${what} eval`);
   if (train.x.cols !== evaluation.x.cols) {
     throw new ArgumentError(
-      `velR2: train rates have ${train.x.cols} neurons but eval rates have ${evaluation.x.cols}`,
+      `${what}: train rates have ${train.x.cols} neurons but eval rates have ${evaluation.x.cols}`,
+    );
+  }
+  if (train.y.cols !== evaluation.y.cols) {
+    throw new ArgumentError(
+      `${what}: train behavior has ${train.y.cols} dimensions but eval behavior has ${evaluation.y.cols}`,
     );
   }
   let model;
@@ -224,6 +379,8 @@ export function velR2(options: VelR2Options): VelR2Result {
     r2PerDimension,
     alpha: model.alpha,
     cvScores,
+    trainTrials: trainRates.shape[0],
+    evalTrials: evalRates.shape[0],
     trainRows: train.x.rows,
     evalRows: evaluation.x.rows,
   };
@@ -427,6 +584,14 @@ export interface EvaluateNLBOptions {
    * here is an error.
    */
   psthKernelSdMs?: number;
+  /**
+   * Masks over the dataset's trials, one per velocity decoder: vel R2 is the mean of the
+   * decoders' R², each fit on its masked train trials and scored on its masked eval
+   * trials (the reference's Area2_Bump rule). Default `nlbDecodeMasks(dataset)`: an NWB
+   * dataset loaded with `decodeMasks` (the area2_bump preset) gets its two decoders.
+   * null: one decoder on every trial.
+   */
+  decodeMasks?: readonly ArrayLike<boolean | number>[] | null;
 }
 
 /** Every NLB metric the data allows, and the settings that produced them. */
@@ -454,8 +619,10 @@ export interface NLBRecord {
     gridSearch: boolean;
     alphas: number[];
     folds: number;
-    /** The penalty the decoder used. */
+    /** The penalty the decoder used (null with several decoders: see `velR2Decoders`). */
     velR2Alpha: number | null;
+    /** Each velocity decoder: its R², penalty and trials (empty without vel R2). */
+    velR2Decoders: { r2: number; alpha: number; trainTrials: number; evalTrials: number }[];
     /** Where the true PSTHs came from: the dataset's `truePsth` or the binned spikes. */
     psthSource: "dataset" | "binned spikes";
     /** The Gaussian kernel s.d. of the true PSTHs, ms. */
@@ -570,9 +737,30 @@ export function evaluateNLB(
 
   const evalRates = concat3([rates.eval.heldin, rates.eval.heldout], 2);
   let velR2Value: number | null = null, velR2Alpha: number | null = null;
+  let velR2Decoders: NLBRecord["settings"]["velR2Decoders"] = [];
   if (dataset.behavior.shape[2] === 0) notes.push("vel R2: the dataset has no behavior");
   else if (!rates.train) notes.push("vel R2: no train rates were given to fit the decoder");
   else {
+    const masks = options.decodeMasks === undefined ? nlbDecodeMasks(dataset) : options.decodeMasks;
+    let decodeMasks: DecodeMasks | undefined;
+    if (masks !== null) {
+      masks.forEach((mask, k) => {
+        if (mask.length !== dataset.split.length) {
+          throw new ArgumentError(
+            `decodeMasks[${k}] has ${mask.length} entries; expected ${dataset.split.length} ` +
+              `(one per trial of dataset "${dataset.name}")`,
+          );
+        }
+      });
+      decodeMasks = {
+        train: masks.map((mask) => trainTrials.map((i) => mask[i])),
+        eval: masks.map((mask) => evalTrials.map((i) => mask[i])),
+      };
+      notes.push(
+        `vel R2: the mean of ${masks.length} decoders, each fit and scored on its own trials` +
+          (options.decodeMasks === undefined ? ` (${decodeMaskSource(dataset)})` : ""),
+      );
+    }
     const result = velR2({
       trainRates: concat3([rates.train.heldin, rates.train.heldout], 2),
       trainBehavior: subsetTrials(dataset, trainTrials).behavior,
@@ -581,9 +769,16 @@ export function evaluateNLB(
       gridSearch,
       alphas,
       folds,
+      decodeMasks,
     });
     velR2Value = result.r2;
-    velR2Alpha = result.alpha;
+    velR2Alpha = result.decoders.length === 1 ? result.alpha : null;
+    velR2Decoders = result.decoders.map((d) => ({
+      r2: d.r2,
+      alpha: d.alpha,
+      trainTrials: d.trainTrials,
+      evalTrials: d.evalTrials,
+    }));
   }
 
   const truth = psthSource === "dataset"
@@ -648,11 +843,61 @@ export function evaluateNLB(
       alphas,
       folds,
       velR2Alpha,
+      velR2Decoders,
       psthSource,
       psthKernelSdMs: kernelSdMs,
     },
     notes,
   });
+}
+
+/**
+ * The velocity decoders' masks a dataset asks for, one per decoder, over all its trials;
+ * null for one decoder on every trial. An NWB dataset loaded with `decodeMasks` (the
+ * area2_bump preset: `ctr_hold_bump` 0 and 1, as the reference's `decode_masks`) gets a
+ * mask per value, read from `nwb.trialInfo`; a trial whose value is none of them (NaN, say)
+ * is in no mask. Other datasets get null.
+ *
+ * @example
+ * ```ts
+ * import { nlbDecodeMasks } from "./nlb.ts";
+ * import { reachDataset } from "../data/synthetic/reach.ts";
+ * nlbDecodeMasks(reachDataset({ trials: 20 })); // null: one decoder
+ * ```
+ */
+export function nlbDecodeMasks(dataset: NeuralDataset): Uint8Array[] | null {
+  const nwb = (dataset as Partial<NWBDataset>).nwb;
+  const rule = nwb?.settings?.decodeMasks;
+  if (!nwb || !rule) return null;
+  const column = nwb.trialInfo[rule.column];
+  if (column === undefined) {
+    throw new ArgumentError(
+      `dataset "${dataset.name}" asks for one velocity decoder per value of "${rule.column}" ` +
+        `but nwb.trialInfo has no such column (its columns: ${
+          Object.keys(nwb.trialInfo).join(", ")
+        })`,
+    );
+  }
+  if (Array.isArray(column)) {
+    throw new ArgumentError(
+      `nwb.trialInfo.${rule.column} holds strings; expected numbers to compare with ` +
+        `decodeMasks values ${rule.values.join(", ")}`,
+    );
+  }
+  if (column.length !== dataset.split.length) {
+    throw new ArgumentError(
+      `nwb.trialInfo.${rule.column} has ${column.length} trials but dataset "${dataset.name}" ` +
+        `has ${dataset.split.length} (subsetTrials keeps the nwb record whole); pass ` +
+        `evaluateNLB's decodeMasks for these trials, or null for one decoder`,
+    );
+  }
+  return rule.values.map((value) => Uint8Array.from(column, (v) => (v === value ? 1 : 0)));
+}
+
+/** Where `nlbDecodeMasks` found the masks, in words. */
+function decodeMaskSource(dataset: NeuralDataset): string {
+  const rule = (dataset as Partial<NWBDataset>).nwb?.settings?.decodeMasks;
+  return rule ? `${rule.column} = ${rule.values.join(", ")}, as the reference` : "";
 }
 
 /**
@@ -683,7 +928,13 @@ function withRecordDisplay(record: NLBRecord): NLBRecord {
     const s = record.settings;
     const caption = `${record.dataset}: ${record.evalSplit} split (${record.evalTrials} trials); ` +
       `${s.binMs} ms bins; vel R2 decoder fit on ${record.trainSplit}` +
-      (s.velR2Alpha === null ? "" : `, ridge alpha ${s.velR2Alpha}`) +
+      (s.velR2Alpha !== null
+        ? `, ridge alpha ${s.velR2Alpha}`
+        : s.velR2Decoders.length > 1
+        ? `, ${s.velR2Decoders.length} decoders (ridge alpha ${
+          s.velR2Decoders.map((d) => d.alpha).join(", ")
+        })`
+        : "") +
       `; psth R2 against ${s.psthSource} PSTHs (${s.psthKernelSdMs} ms kernel)`;
     const table = htmlTable(
       ["co-bps", "vel R2", "psth R2", "fp-bps"],

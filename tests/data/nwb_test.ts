@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { array3 } from "../../lib/array.ts";
+import { array3, concat3, selectTrials } from "../../lib/array.ts";
 import { type NeuralDataset, trialsInSplit } from "../../lib/data/dataset.ts";
 import { getDataset, h5wasm, openHDF5, readNumbers } from "../../lib/data/hdf5.ts";
 import { NLB_PRESETS } from "../../lib/data/nlb_presets.ts";
@@ -8,7 +8,13 @@ import { describeNWB, formatNWBInfo } from "../../lib/data/nwb_info.ts";
 import { behaviorSeriesOf, writeNWB } from "../../lib/data/nwb_writer.ts";
 import { reachDataset } from "../../lib/data/synthetic/reach.ts";
 import { ArgumentError, DatasetError } from "../../lib/errors.ts";
-import { evaluateNLB, gaussianWindow } from "../../lib/metrics/nlb.ts";
+import {
+  evaluateNLB,
+  gaussianWindow,
+  nlbDecodeMasks,
+  truthRates,
+  velR2,
+} from "../../lib/metrics/nlb.ts";
 
 // A small reach dataset with MC_Maze's bins (140 + 40 of 5 ms, lag 100 ms), so the
 // mc_maze preset reads its NWB file back.
@@ -260,6 +266,13 @@ Deno.test("presets carry the reference's settings; resolveNWBSettings checks opt
     140,
   ]);
   assert.equal(NLB_PRESETS.area2_bump.behaviorLagMs, -20);
+  assert.deepEqual(NLB_PRESETS.area2_bump.decodeMasks, { column: "ctr_hold_bump", values: [0, 1] });
+  assert.equal(NLB_PRESETS.mc_maze.decodeMasks, null);
+  assert.equal(resolveNWBSettings({ preset: "area2_bump", decodeMasks: null }).decodeMasks, null);
+  assert.throws(
+    () => resolveNWBSettings({ decodeMasks: { column: "bump", values: [] } }),
+    /decodeMasks.values is empty; expected one value of column "bump" per velocity decoder/,
+  );
   assert.equal(NLB_PRESETS.mc_maze_small.behaviorLagMs, 120);
   assert.equal(NLB_PRESETS.mc_maze_large.psthKernelSdMs, 50);
   assert.equal(NLB_PRESETS.dmfc_rsg.dandiset, "000130");
@@ -654,6 +667,98 @@ Deno.test({
           Math.abs(psth.rates.data[j] - e) < 1e-9,
           `psth[${j}] ${psth.rates.data[j]} vs ${e}`,
         )
+      );
+    });
+  },
+});
+
+Deno.test({
+  name: "area2_bump: the preset's two velocity decoders come from the file's ctr_hold_bump column",
+  ignore: !hasH5py,
+  fn: async () => {
+    // Area2_Bump's bins: -100..500 ms around move onset (120 + 40 bins of 5 ms); the lag is
+    // 0 here (the synthetic data have no negative lag; the preset's -20 is overridden).
+    const data = reachDataset({
+      ...SMALL,
+      trials: 40,
+      bins: 120,
+      forwardBins: 40,
+      moveOnsetBin: 20,
+      lagMs: 0,
+      seed: 3,
+    });
+    const bump = Array.from({ length: 40 }, (_, i) => i % 3 === 0);
+    await withTempDir(async (dir) => {
+      const path = `${dir}/area2.nwb`;
+      await writeNWB(data, path, { windowStartMs: -100, splitLabels: IDENTITY });
+      // The real file's ctr_hold_bump is an h5py bool column of the trials table.
+      const add = await new Deno.Command(PYTHON, {
+        args: [
+          "-c",
+          `import json, sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "a") as f:
+    t = f["intervals/trials"]
+    t.create_dataset("ctr_hold_bump", data=np.array(json.loads(sys.argv[2]), dtype=bool))
+    t.attrs["colnames"] = [str(c) for c in t.attrs["colnames"]] + ["ctr_hold_bump"]`,
+          path,
+          JSON.stringify(bump),
+        ],
+        stderr: "piped",
+      }).output();
+      assert.ok(add.success, new TextDecoder().decode(add.stderr));
+      const options = {
+        preset: "area2_bump",
+        conditionFields: ["trial_type", "ctr_hold_bump"],
+        behaviorLagMs: 0,
+        splitMap: IDENTITY,
+        validationFraction: 0,
+      };
+      const loaded = await loadNWB(path, options);
+      assert.deepEqual(loaded.nwb.settings.decodeMasks, {
+        column: "ctr_hold_bump",
+        values: [0, 1],
+      });
+      assert.deepEqual(loaded.nwb.trialInfo.ctr_hold_bump, Uint8Array.from(bump, Number));
+      const masks = nlbDecodeMasks(loaded)!;
+      assert.deepEqual(masks[1], Uint8Array.from(bump, Number));
+      assert.deepEqual(masks[0], Uint8Array.from(bump, (b) => (b ? 0 : 1)));
+      // vel R2 of the true rates: the mean of a decoder for each value, each fit on its own
+      // train trials and scored on its own test trials.
+      const train = truthRates(data, "train"), evaluation = truthRates(data, "test");
+      const record = evaluateNLB(loaded, { train, eval: evaluation });
+      const trainTrials = trialsInSplit(loaded, "train"),
+        testTrials = trialsInSplit(loaded, "test");
+      const expected = velR2({
+        trainRates: concat3([train.heldin, train.heldout], 2),
+        trainBehavior: selectTrials(loaded.behavior, trainTrials),
+        evalRates: concat3([evaluation.heldin, evaluation.heldout], 2),
+        evalBehavior: selectTrials(loaded.behavior, testTrials),
+        decodeMasks: {
+          train: [false, true].map((v) => trainTrials.map((i) => bump[i] === v)),
+          eval: [false, true].map((v) => testTrials.map((i) => bump[i] === v)),
+        },
+      });
+      assert.equal(record.velR2, expected.r2);
+      assert.deepEqual(
+        record.settings.velR2Decoders.map((d) => d.r2),
+        expected.decoders.map((d) => d.r2),
+      );
+      assert.ok(record.notes.some((n) => n.includes("ctr_hold_bump = 0, 1, as the reference")));
+
+      // A file without the column: the preset asks for it by name; decodeMasks null reads it.
+      const plain = `${dir}/plain.nwb`;
+      await writeNWB(data, plain, { windowStartMs: -100, splitLabels: IDENTITY });
+      const noBump = { ...options, conditionFields: ["trial_type"] };
+      await rejectsWith(
+        () => loadNWB(plain, noBump),
+        DatasetError,
+        `has no column "ctr_hold_bump" (the velocity decoders)`,
+      );
+      const single = await loadNWB(plain, { ...noBump, decodeMasks: null });
+      assert.equal(nlbDecodeMasks(single), null);
+      assert.equal(
+        evaluateNLB(single, { train, eval: evaluation }).settings.velR2Decoders.length,
+        1,
       );
     });
   },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Array3, concat3 } from "../../lib/array.ts";
+import { type Array3, concat3, selectTrials } from "../../lib/array.ts";
 import {
   type NeuralDataset,
   subsetTrials,
@@ -16,6 +16,7 @@ import {
   evaluateNLB,
   fpBps,
   gaussianWindow,
+  nlbDecodeMasks,
   poissonNLL,
   psthR2,
   type RateSet,
@@ -371,6 +372,73 @@ Deno.test("velR2 rejects mismatched shapes and all-NaN behavior", () => {
   throwsArgument(
     () => velR2({ ...inputs, evalRates: build([3, 10, 3], () => 1) }),
     "train rates have 4 neurons but eval rates have 3",
+  );
+});
+
+// One decoder per mask (the reference's velocity_decoding with decode masks; nlb_tools
+// itself is compared in nlb_tools_test.ts): each decoder is an ordinary velR2 on its
+// masked trials, and the score is their mean.
+Deno.test("velR2 with decodeMasks fits one decoder per mask and averages their R2", () => {
+  const inputs = velInputs(); // 6 train and 3 eval trials
+  const train = [[1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]];
+  const evaluation = [[true, false, true], [false, true, false]];
+  const result = velR2({ ...inputs, decodeMasks: { train, eval: evaluation } });
+  const pick = (mask: ArrayLike<number | boolean>) =>
+    Array.from(mask).flatMap((v, i) => (v ? [i] : []));
+  const separate = [0, 1].map((k) =>
+    velR2({
+      trainRates: selectTrials(inputs.trainRates, pick(train[k])),
+      trainBehavior: selectTrials(inputs.trainBehavior, pick(train[k])),
+      evalRates: selectTrials(inputs.evalRates, pick(evaluation[k])),
+      evalBehavior: selectTrials(inputs.evalBehavior, pick(evaluation[k])),
+    })
+  );
+  assert.equal(result.decoders.length, 2);
+  separate.forEach((one, k) => {
+    const decoder = result.decoders[k];
+    assert.equal(decoder.r2, one.r2);
+    assert.equal(decoder.alpha, one.alpha);
+    assert.deepEqual(decoder.cvScores, one.cvScores);
+    assert.deepEqual([decoder.trainTrials, decoder.evalTrials], [3, k === 0 ? 2 : 1]);
+  });
+  assert.equal(result.r2, (separate[0].r2 + separate[1].r2) / 2);
+  allClose(
+    result.r2PerDimension,
+    [0, 1].map((j) => (separate[0].r2PerDimension[j] + separate[1].r2PerDimension[j]) / 2),
+    1e-15,
+    "per dimension",
+  );
+  assert.equal(result.trainRows, separate[0].trainRows + separate[1].trainRows);
+  assert.equal(result.evalRows, separate[0].evalRows + separate[1].evalRows);
+  assert.ok(Number.isNaN(result.alpha), "several decoders have no single alpha");
+  assert.equal(result.cvScores.length, 0);
+  // One mask over every trial is the plain decoder.
+  const all = velR2({
+    ...inputs,
+    decodeMasks: { train: [new Uint8Array(6).fill(1)], eval: [[1, 1, 1]] },
+  });
+  const plain = velR2(inputs);
+  assert.deepEqual([all.r2, all.alpha, all.trainRows], [plain.r2, plain.alpha, plain.trainRows]);
+});
+
+Deno.test("velR2 rejects decodeMasks that disagree in number or length, or select nothing", () => {
+  const inputs = velInputs();
+  const full = [1, 1, 1, 1, 1, 1];
+  throwsArgument(
+    () => velR2({ ...inputs, decodeMasks: { train: [full, full], eval: [[1, 1, 1]] } }),
+    "decodeMasks has 2 train and 1 eval masks; expected the same number",
+  );
+  throwsArgument(
+    () => velR2({ ...inputs, decodeMasks: { train: [], eval: [] } }),
+    "expected the same number, at least one",
+  );
+  throwsArgument(
+    () => velR2({ ...inputs, decodeMasks: { train: [full], eval: [[1, 1]] } }),
+    "decodeMasks.eval[0] has 2 entries; expected 3 (one per trial)",
+  );
+  throwsArgument(
+    () => velR2({ ...inputs, decodeMasks: { train: [[0, 0, 0, 0, 0, 0]], eval: [[1, 1, 1]] } }),
+    "decodeMasks.train[0] selects no trial",
   );
 });
 
@@ -971,4 +1039,74 @@ Deno.test("an NLB record shows itself in Jupyter as a table of its metrics and s
   assert.match(bundle["text/html"], /test split \(\d+ trials\); 5 ms bins/);
   assert.equal(bundle["text/plain"].startsWith(`co-bps ${record.coBps!.toFixed(3)}`), true);
   assert.equal(Object.keys(record).includes("Symbol(Jupyter.display)"), false);
+});
+
+Deno.test("evaluateNLB averages one decoder per mask over the dataset's trials", () => {
+  const train = truthOf("train"), evaluation = truthOf("test");
+  const masks = [0, 1].map((parity) =>
+    Uint8Array.from(reach.split, (_, i) => (i % 2 === parity ? 1 : 0))
+  );
+  const record = evaluateNLB(reach, { train, eval: evaluation }, { decodeMasks: masks });
+  const decoders = record.settings.velR2Decoders;
+  assert.equal(decoders.length, 2);
+  assert.equal(record.velR2, (decoders[0].r2 + decoders[1].r2) / 2);
+  assert.equal(record.settings.velR2Alpha, null);
+  const trainTrials = trialsInSplit(reach, "train"), testTrials = trialsInSplit(reach, "test");
+  masks.forEach((mask, k) => {
+    assert.equal(decoders[k].trainTrials, trainTrials.filter((i) => mask[i]).length);
+    assert.equal(decoders[k].evalTrials, testTrials.filter((i) => mask[i]).length);
+  });
+  assert.ok(
+    record.notes.some((n) =>
+      n === "vel R2: the mean of 2 decoders, each fit and scored on its own trials"
+    ),
+  );
+  // Without masks: one decoder, its alpha in the settings.
+  const plain = evaluateNLB(reach, { train, eval: evaluation });
+  assert.equal(plain.settings.velR2Decoders.length, 1);
+  assert.equal(plain.settings.velR2Alpha, plain.settings.velR2Decoders[0].alpha);
+  assert.equal(plain.velR2, plain.settings.velR2Decoders[0].r2);
+  throwsArgument(
+    () => evaluateNLB(reach, { train, eval: evaluation }, { decodeMasks: [new Uint8Array(3)] }),
+    `decodeMasks[0] has 3 entries; expected ${reach.split.length} (one per trial of dataset`,
+  );
+});
+
+Deno.test("nlbDecodeMasks reads an NWB dataset's decoder column; null for other data", () => {
+  assert.equal(nlbDecodeMasks(reach), null);
+  const n = reach.split.length;
+  const bump = Float64Array.from({ length: n }, (_, i) => (i === 3 ? NaN : i % 3 === 0 ? 1 : 0));
+  const nwbOf = (
+    trialInfo: Record<string, unknown>,
+    rule: unknown = { column: "ctr_hold_bump", values: [0, 1] },
+  ) =>
+    ({ ...reach, nwb: { settings: { decodeMasks: rule }, trialInfo } }) as unknown as NeuralDataset;
+  const masks = nlbDecodeMasks(nwbOf({ ctr_hold_bump: bump }))!;
+  assert.deepEqual(masks.map((m) => m.length), [n, n]);
+  for (let i = 0; i < n; i++) {
+    assert.equal(masks[0][i], i !== 3 && i % 3 !== 0 ? 1 : 0, `trial ${i}, mask 0`);
+    assert.equal(masks[1][i], i !== 3 && i % 3 === 0 ? 1 : 0, `trial ${i}, mask 1`);
+  }
+  // Boolean columns arrive as 0/1 bytes.
+  const bytes = nlbDecodeMasks(
+    nwbOf({ ctr_hold_bump: Uint8Array.from(bump, (v) => (v === 1 ? 1 : 0)) }),
+  )!;
+  assert.equal(bytes[1][0], 1);
+  assert.equal(nlbDecodeMasks(nwbOf({ ctr_hold_bump: bump }, null)), null);
+  throwsArgument(
+    () => nlbDecodeMasks(nwbOf({ other: bump })),
+    `asks for one velocity decoder per value of "ctr_hold_bump" but nwb.trialInfo has no such column (its columns: other)`,
+  );
+  throwsArgument(
+    () => nlbDecodeMasks(nwbOf({ ctr_hold_bump: Array.from(bump, String) })),
+    "nwb.trialInfo.ctr_hold_bump holds strings",
+  );
+  // subsetTrials keeps the nwb record whole: the masks no longer line up, and say so.
+  const subset = subsetTrials(nwbOf({ ctr_hold_bump: bump }), [0, 1, 2]);
+  throwsArgument(() => nlbDecodeMasks(subset), `has ${n} trials but dataset`);
+  throwsArgument(
+    () =>
+      evaluateNLB(subset, { eval: truthRates(subset, "test"), train: truthRates(subset, "train") }),
+    "pass evaluateNLB's decodeMasks for these trials, or null for one decoder",
+  );
 });
