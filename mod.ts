@@ -46,7 +46,16 @@ export {
   trialMean,
 } from "./lib/array.ts";
 export { deriveSeed, Random } from "./lib/random.ts";
-export { logGamma, logspace, meanStd, signTest, summarize } from "./lib/math.ts";
+export {
+  logGamma,
+  logspace,
+  meanStd,
+  normalSf,
+  signTest,
+  summarize,
+  type WilcoxonResult,
+  wilcoxonSignedRank,
+} from "./lib/math.ts";
 export {
   ArgumentError,
   BackendError,
@@ -85,11 +94,13 @@ export {
   bitsPerSpike,
   coBps,
   conditionPSTH,
+  type DecodeMasks,
   DEFAULT_ALPHAS,
   evaluateNLB,
   type EvaluateNLBOptions,
   fpBps,
   gaussianWindow,
+  nlbDecodeMasks,
   type NLBRecord,
   poissonNLL,
   psthR2,
@@ -98,9 +109,20 @@ export {
   smoothSpikes,
   truthRates,
   velR2,
+  type VelR2Decoder,
   type VelR2Options,
   type VelR2Result,
 } from "./lib/metrics/nlb.ts";
+
+// Ground-truth recovery (synthetic data)
+export {
+  type LatentRecovery,
+  type RateRecovery,
+  type TruthPrediction,
+  truthRecovery,
+  type TruthRecoveryOptions,
+  type TruthRecoveryRecord,
+} from "./lib/metrics/truth.ts";
 
 // Regression and classification
 export {
@@ -128,6 +150,7 @@ export {
 // Sequence models
 export {
   type BaseConfig,
+  COMPACT_MODELS,
   countParameters,
   createModel,
   type DataShape,
@@ -152,10 +175,13 @@ export { RNN_DEFAULTS, type RNNOptions } from "./lib/models/rnn.ts";
 export { LFADS_DEFAULTS, type LFADSOptions } from "./lib/models/lfads.ts";
 export {
   fitPoissonGLM,
+  fitPoissonGLMPath,
   fitSmoothingBaseline,
+  type PenaltySelection,
   type PoissonGLM,
   type PoissonGLMOptions,
   predictPoissonGLM,
+  SMOOTHING_ALPHAS,
   type SmoothingBaseline,
   type SmoothingBaselineOptions,
 } from "./lib/models/smoothing.ts";
@@ -178,6 +204,12 @@ export {
   type LossContext,
   type Objective,
 } from "./lib/train/trainer.ts";
+export { recipeFor, RECIPES, type Schedule, type TrainingRecipe } from "./lib/train/recipe.ts";
+export {
+  type BehaviorTargetObjective,
+  behaviorTargetObjective,
+  type BehaviorTargetOptions,
+} from "./lib/train/multitask.ts";
 export { predict, type Prediction, type PredictOptions } from "./lib/train/predict.ts";
 export {
   MASK_MODES,
@@ -240,19 +272,29 @@ export {
 } from "./lib/distill/blend.ts";
 export {
   type ArmSummary,
+  type BehaviorEffect,
+  behaviorEffectRows,
+  behaviorEffects,
   BLEND_METRICS,
   type BlendExperimentOptions,
   type BlendMetric,
   type BlendResults,
+  type ControlOptions,
+  type DataReferences,
+  dataReferences,
   formatResultsMarkdown,
   formatResultsTable,
+  type PairedDifference,
+  pairedDifference,
   resultsCsv,
   resultsHtml,
   resultsTableRows,
   type Role,
+  RUN_METRICS,
   runBlendExperiment,
   type RunRecord,
   summarizeRuns,
+  TRUTH_METRICS,
   withDisplay,
   writeResults,
 } from "./lib/distill/experiment.ts";

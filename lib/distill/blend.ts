@@ -6,9 +6,9 @@
  *
  * The teacher is frozen for good: its outputs on the training trials are computed once,
  * in eval mode (no dropout, no masking, every held-in spike visible), and the students
- * train against those numbers. Its privileged input has zeros over the forward bins in
- * training and prediction alike, so it never sees behavior it would not have at
- * validation.
+ * train against those numbers. Its privileged input is zero over the forward bins and over
+ * the last lag-worth of observed bins (whose behavior is measured inside the forward
+ * window), in training and prediction alike, so its forward predictions are behavior-free.
  * @module
  */
 

@@ -1,7 +1,8 @@
 /**
  * From a `NeuralDataset` to what a model trains on: held-in inputs, the targets over every
  * output neuron and bin, and for a teacher the privileged signal (behavior z-scored with
- * train-split statistics, or the condition as a one-hot).
+ * train-split statistics, zero where it was measured inside the forward window, or the
+ * condition as a one-hot).
  * @module
  */
 
@@ -47,7 +48,18 @@ export function checkModelFitsData(config: ModelConfig, dataset: NeuralDataset):
 /**
  * Describe a teacher's privileged input for a dataset: `behavior` (z-scored with the mean
  * and s.d. of the `fitOn` split, so no other split's statistics leak in) or `condition`
- * (one-hot over the dataset's condition ids).
+ * (one-hot over the dataset's condition ids). The statistics are over every observed bin
+ * of the `fitOn` trials, those that `privilegedSignal` zeroes for the behavior lag
+ * included.
+ *
+ * @example
+ * ```ts
+ * import { privilegedSignal, privilegedSpec } from "./batch.ts";
+ * import { reachDataset } from "../data/synthetic/reach.ts";
+ * const data = reachDataset({ trials: 30, seed: 1 });
+ * const spec = privilegedSpec(data, "behavior"); // { kind, names, mean, std }
+ * privilegedSignal(data, [0, 1], spec); // 2 x bins x 2, float32
+ * ```
  */
 export function privilegedSpec(
   dataset: NeuralDataset,
@@ -70,7 +82,40 @@ export function privilegedWidth(spec: PrivilegedSpec): number {
   return spec.kind === "behavior" ? spec.names.length : spec.conditions.length;
 }
 
-/** The privileged signal of some trials: trials x bins x width, NaN behavior -> 0. */
+/**
+ * Observed bins at the end of each trial whose behavior row was measured after the last
+ * observed bin, i.e. inside the forward window: `round(behaviorLagMs / binMs)` for a
+ * positive lag (at most `bins`), 0 for a zero or negative lag.
+ */
+function behaviorLeakBins(dataset: NeuralDataset, bins: number): number {
+  const lagBins = Math.round(dataset.behaviorLagMs / dataset.binMs);
+  return Number.isFinite(lagBins) ? Math.min(bins, Math.max(0, lagBins)) : 0;
+}
+
+/**
+ * The privileged signal of some trials: trials x bins x width, float32.
+ *
+ * - `behavior`: each dimension z-scored with the spec's mean and s.d.; NaN becomes 0.
+ *   Datasets store behavior already shifted by `behaviorLagMs` (the row of observed bin
+ *   `t` is the behavior measured at `t + lag`), so for a positive lag the last
+ *   `round(behaviorLagMs / binMs)` observed bins of every trial carry behavior measured
+ *   inside the forward-prediction window. Those rows are 0 (bins
+ *   `t >= bins - round(behaviorLagMs / binMs)`, every dimension), so a teacher never
+ *   sees behavior from the window its forward predictions are scored on. A zero or
+ *   negative lag (Area2_Bump's -20 ms) leaks nothing and zeroes nothing. `gatherBatch`,
+ *   and with it training, prediction and distillation, builds its privileged input here.
+ * - `condition`: the trial's condition as a one-hot on every observed bin (no lag).
+ *
+ * @example
+ * ```ts
+ * import { privilegedSignal, privilegedSpec } from "./batch.ts";
+ * import { reachDataset } from "../data/synthetic/reach.ts";
+ * // 5 ms bins and a 100 ms lag: the last 20 of the 140 observed bins are 0.
+ * const data = reachDataset({ trials: 30, seed: 1 });
+ * const signal = privilegedSignal(data, [0], privilegedSpec(data, "behavior"));
+ * signal.subarray(120 * 2).every((v) => v === 0); // true
+ * ```
+ */
 export function privilegedSignal(
   dataset: NeuralDataset,
   trials: readonly number[],
@@ -81,8 +126,10 @@ export function privilegedSignal(
   const out = new Float32Array(trials.length * bins * width);
   if (spec.kind === "behavior") {
     const dims = dataset.behavior.shape[2], source = dataset.behavior.data;
+    // Rows from `visible` on hold behavior from the forward window: they stay 0.
+    const visible = bins - behaviorLeakBins(dataset, bins);
     trials.forEach((trial, b) => {
-      for (let t = 0; t < bins; t++) {
+      for (let t = 0; t < visible; t++) {
         for (let k = 0; k < dims; k++) {
           const v = (source[(trial * bins + t) * dims + k] - spec.mean[k]) / spec.std[k];
           out[(b * bins + t) * width + k] = Number.isNaN(v) ? 0 : v;

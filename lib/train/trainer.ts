@@ -23,6 +23,7 @@ import { assignWeights, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { maskedPoissonLoss } from "./losses.ts";
 import { type MaskingOptions, maskSpikes, resolveMasking } from "./masking.ts";
 import { AdamW, learningRateAt } from "./optimizer.ts";
+import { recipeFor, type Schedule, type TrainingRecipe } from "./recipe.ts";
 import { predict } from "./predict.ts";
 import { type ProgressEvent, type ProgressMode, progressReporter } from "./progress.ts";
 import type { NamedTensor } from "./safetensors.ts";
@@ -67,21 +68,32 @@ export interface Objective {
   ): { total: tf.Scalar; terms: Record<string, tf.Scalar> };
 }
 
-/** Options of `fit`. */
+/**
+ * Options of `fit`. Every training setting left out comes from the recipe of the model's
+ * kind (`RECIPES` in recipe.ts), so callers that say nothing all train the same way.
+ */
 export interface FitOptions {
-  /** Epochs planned. Default 50. */
+  /** Most epochs (a budget; early stopping usually ends the run first). Default: the recipe's. */
   epochs?: number;
-  /** Trials per step. Default 64. */
+  /** Trials per step. Default: the recipe's. */
   batchSize?: number;
-  /** Peak learning rate. Default 1e-3. */
+  /** Peak learning rate. Default: the recipe's. */
   learningRate?: number;
-  /** AdamW's decoupled weight decay. Default 5e-5. */
+  /** AdamW's decoupled weight decay. Default: the recipe's. */
   weightDecay?: number;
-  /** Global gradient-norm clip. Default 200. */
+  /** Global gradient-norm clip. Default: the recipe's. */
   clipNorm?: number;
-  /** Linear warmup steps. Default: 10% of all steps, at most 200. */
+  /** Linear warmup, epochs. Default: the recipe's. */
+  warmupEpochs?: number;
+  /** Linear warmup, steps (overrides `warmupEpochs`). */
   warmupSteps?: number;
-  /** The cosine ends at this fraction of the peak rate. Default 0.05. */
+  /** `plateau` (fall on a validation plateau) or `cosine` (anneal over the budget). Default: the recipe's. */
+  schedule?: Schedule;
+  /** Plateau schedule: the rate is multiplied by this on a plateau. Default: the recipe's. */
+  decayFactor?: number;
+  /** Plateau schedule: epochs without improvement before the rate falls. Default: the recipe's. */
+  decayPatience?: number;
+  /** The rate never falls below this fraction of the peak. Default: the recipe's. */
   minLearningRateFactor?: number;
   /** Input masking; defaults depend on the architecture (see `MASKING_DEFAULTS`). */
   masking?: Partial<MaskingOptions>;
@@ -93,7 +105,7 @@ export interface FitOptions {
   valSplit?: Split | null;
   /** Validation metric to maximize (`coBps`) or minimize (`loss`). Default "coBps". */
   monitor?: "coBps" | "loss";
-  /** Stop after this many epochs without improvement. Default 20. */
+  /** Stop after this many epochs without improvement. Default: the recipe's. */
   patience?: number;
   /** Write `best/` and `last/` checkpoints under this directory. */
   checkpointDir?: string;
@@ -133,8 +145,16 @@ export interface EpochRecord {
 
 /** How a run ended and what it learned. */
 export interface FitResult {
-  /** `completed` (every epoch), `early-stopped`, `diverged` (non-finite loss) or `aborted`. */
+  /**
+   * `early-stopped` (validation stopped improving: converged), `completed` (the whole
+   * budget was spent while validation may still improve), `diverged` (non-finite loss) or
+   * `aborted`.
+   */
   status: "completed" | "early-stopped" | "diverged" | "aborted";
+  /** True when the run stopped because validation stopped improving. */
+  converged: boolean;
+  /** The recipe the run trained with (every default filled in). */
+  recipe: TrainingRecipe;
   /** The same, in words. */
   message: string;
   /** Epochs finished (including those before a resume). */
@@ -157,6 +177,10 @@ interface TrainerState {
   best: FitResult["best"];
   badEpochs: number;
   history: EpochRecord[];
+  /** Plateau schedule: the rate's current fraction of the peak. */
+  rateScale: number;
+  /** Plateau schedule: epochs without improvement since the best or the last fall. */
+  sinceDecay: number;
 }
 
 function positiveInteger(value: number, name: string): number {
@@ -258,13 +282,27 @@ export async function fit(
 ): Promise<FitResult> {
   const config = model.config;
   checkModelFitsData(config, dataset);
-  const epochs = positiveInteger(options.epochs ?? 50, "epochs");
-  const batchSize = positiveInteger(options.batchSize ?? 64, "batchSize");
-  const patience = options.patience ?? 20;
+  const recipe = recipeFor(config.kind, {
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    learningRate: options.learningRate,
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
+    warmupEpochs: options.warmupEpochs,
+    schedule: options.schedule,
+    decayFactor: options.decayFactor,
+    decayPatience: options.decayPatience,
+    minLearningRateFactor: options.minLearningRateFactor,
+    patience: options.patience,
+    masking: options.masking,
+  });
+  const epochs = positiveInteger(recipe.epochs, "epochs");
+  const batchSize = positiveInteger(recipe.batchSize, "batchSize");
+  const patience = recipe.patience;
   const seed = options.seed ?? 0;
   const monitor = options.monitor ?? "coBps";
   const valSplit = options.valSplit === undefined ? "val" : options.valSplit;
-  const masking = resolveMasking(config.kind, options.masking);
+  const masking = resolveMasking(config.kind, recipe.masking);
   const trainTrials = trialsInSplit(dataset, options.trainSplit ?? "train");
   if (trainTrials.length === 0) {
     throw new ArgumentError(`fit: the "${options.trainSplit ?? "train"}" split has no trials`);
@@ -289,9 +327,14 @@ export async function fit(
   const dropLast = trainTrials.length > batchSize;
   const stepsPerEpoch = dropLast ? Math.floor(trainTrials.length / batchSize) : 1;
   const totalSteps = epochs * stepsPerEpoch;
-  const warmupSteps = options.warmupSteps ?? Math.min(200, Math.ceil(0.1 * totalSteps));
-  const minFactor = options.minLearningRateFactor ?? 0.05;
-  const peak = options.learningRate ?? 1e-3;
+  const warmupSteps = options.warmupSteps ??
+    Math.min(totalSteps, Math.ceil(recipe.warmupEpochs * stepsPerEpoch));
+  const minFactor = recipe.minLearningRateFactor;
+  const peak = recipe.learningRate;
+  const rateAt = (step: number) =>
+    recipe.schedule === "cosine" || step < warmupSteps
+      ? learningRateAt(step, totalSteps, peak, warmupSteps, minFactor)
+      : peak * state.rateScale;
 
   // Every trainable weight: the model's, then the objective's under "objective.".
   const trainable = new Map(model.weights);
@@ -299,13 +342,21 @@ export async function fit(
   const byRegistryName = new Map([...trainable].map(([name, v]) => [v.name, name]));
   const optimizer = new AdamW(trainable, {
     learningRate: peak,
-    weightDecay: options.weightDecay ?? 5e-5,
-    clipNorm: options.clipNorm ?? 200,
+    weightDecay: recipe.weightDecay,
+    clipNorm: recipe.clipNorm,
   });
 
   const report = progressReporter(options.progress ?? "auto");
   const label = options.label ?? `${config.kind}${config.privilegedDim > 0 ? " teacher" : ""}`;
-  let state: TrainerState = { epochsDone: 0, step: 0, best: null, badEpochs: 0, history: [] };
+  let state: TrainerState = {
+    epochsDone: 0,
+    step: 0,
+    best: null,
+    badEpochs: 0,
+    history: [],
+    rateScale: 1,
+    sinceDecay: 0,
+  };
   let bestWeights: Map<string, NamedTensor> | null = null;
   const dir = options.checkpointDir;
 
@@ -330,7 +381,12 @@ export async function fit(
         new Map([...last.optimizer].filter(([k]) => !k.startsWith("weight."))),
         `${dir}/last`,
       );
-      state = last.state as TrainerState;
+      // Checkpoints from before the plateau schedule lack its two fields.
+      state = {
+        rateScale: 1,
+        sinceDecay: 0,
+        ...(last.state as Partial<TrainerState>),
+      } as TrainerState;
       if (state.best && await exists(`${dir}/best/config.json`)) {
         bestWeights = (await readCheckpoint(`${dir}/best`)).weights;
       }
@@ -350,7 +406,7 @@ export async function fit(
       const sums: Record<string, number> = {};
       let lossSum = 0, normSum = 0, lr = 0;
       for (let k = 0; k < batches.length; k++) {
-        lr = learningRateAt(state.step, totalSteps, peak, warmupSteps, minFactor);
+        lr = rateAt(state.step);
         const result = await trainStep(model, dataset, batches[k], {
           masking,
           seed: deriveSeed(seed, `step${state.step}`),
@@ -414,9 +470,17 @@ export async function fit(
         if (better) {
           state.best = { epoch, value, validation };
           state.badEpochs = 0;
+          state.sinceDecay = 0;
           bestWeights = await snapshot(model.weights);
           if (dir) await saveCheckpoint(`${dir}/best`, model, { metrics: { epoch, validation } });
-        } else state.badEpochs++;
+        } else {
+          state.badEpochs++;
+          state.sinceDecay++;
+          if (recipe.schedule === "plateau" && state.sinceDecay >= recipe.decayPatience) {
+            state.rateScale = Math.max(minFactor, state.rateScale * recipe.decayFactor);
+            state.sinceDecay = 0;
+          }
+        }
       }
       if (dir) {
         const saved = await optimizer.state();
@@ -458,7 +522,7 @@ export async function fit(
     }
     if (bestWeights) assignWeights(model, bestWeights, "the best epoch's weights");
     if (status === "completed") {
-      message = `completed ${epochs} epochs` +
+      message = `completed all ${epochs} epochs of the budget (validation may still improve)` +
         (state.best
           ? `; best ${state.best.validation ? monitor : ""} ${
             state.best.value.toFixed(4)
@@ -480,6 +544,8 @@ export async function fit(
     if (status === "diverged") console.warn(`${label}: ${message}`);
     return {
       status,
+      converged: status === "early-stopped",
+      recipe,
       message,
       epochsRun: state.epochsDone,
       steps: state.step,

@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { type Array3, selectTrials } from "../../lib/array.ts";
 import { initBackend } from "../../lib/backend.ts";
-import { trialsInSplit } from "../../lib/data/dataset.ts";
+import { type NeuralDataset, type Split, trialsInSplit } from "../../lib/data/dataset.ts";
 import { reachDataset } from "../../lib/data/synthetic/reach.ts";
 import { tf } from "../../lib/deps.ts";
 import { ArgumentError } from "../../lib/errors.ts";
 import { coBps, evaluateNLB, smoothSpikes, truthRates } from "../../lib/metrics/nlb.ts";
 import {
   fitPoissonGLM,
+  fitPoissonGLMPath,
   fitSmoothingBaseline,
   predictPoissonGLM,
+  SMOOTHING_ALPHAS,
   type SmoothingBaseline,
 } from "../../lib/models/smoothing.ts";
 
@@ -148,6 +150,9 @@ Deno.test("predictPoissonGLM is exp of the linear predictor in raw units", () =>
 });
 
 const data = reachDataset({ trials: 300, heldinNeurons: 40, heldoutNeurons: 12, seed: 1 });
+// A small dataset for cross-validation, where fitting on train + val leaves no split to
+// select on.
+const small = reachDataset({ trials: 90, heldinNeurons: 16, heldoutNeurons: 6, seed: 4 });
 let cached: SmoothingBaseline | null = null;
 const baseline = () => (cached ??= fitSmoothingBaseline(data));
 
@@ -177,7 +182,7 @@ Deno.test("the smoothing baseline scores between the null model and the true rat
     train: truthRates(data, "train"),
     eval: truthRates(data, "test"),
   });
-  assert.ok(record.coBps! > 0.1, `co-bps ${record.coBps}`);
+  assert.ok(record.coBps! > 0.01, `co-bps ${record.coBps}`);
   assert.ok(record.coBps! < truth.coBps!, `co-bps ${record.coBps} vs truth ${truth.coBps}`);
   assert.ok(record.velR2! > 0.5, `vel R2 ${record.velR2}`);
   assert.ok(record.velR2! < truth.velR2!, `vel R2 ${record.velR2} vs truth ${truth.velR2}`);
@@ -241,14 +246,215 @@ Deno.test("bad options throw an ArgumentError naming the field and the value", (
     '"nope"',
   );
   assertArgumentError(() => baseline().predict(data, "dev" as "test"), "split", '"dev"');
+  assertArgumentError(() => fitSmoothingBaseline(data, { alphas: [] }), "alphas", "non-empty");
+  assertArgumentError(
+    () => fitSmoothingBaseline(data, { alphas: [1e-2, NaN] }),
+    "alphas[1]",
+    ">= 0",
+    "NaN",
+  );
+  assertArgumentError(() => fitSmoothingBaseline(data, { folds: 1 }), "folds", ">= 2", "1");
+  assertArgumentError(
+    () => fitSmoothingBaseline(small, { fitSplit: "val", folds: 40 }),
+    "folds",
+    "40-fold",
+    `has ${trialsInSplit(small, "val").length}`,
+  );
 });
 
 Deno.test("fits are deterministic and leave no tensor behind", () => {
   const before = tf.memory().numTensors;
-  const a = fitSmoothingBaseline(data, { fitSplit: ["train", "val"] });
-  const b = fitSmoothingBaseline(data, { fitSplit: ["train", "val"] });
-  a.predict(data, "test");
+  // Fit on train + val: the penalty is cross-validated (two penalties keep it quick).
+  const options = { fitSplit: ["train", "val"] as Split[], alphas: [1e-3, 1e-1] };
+  const a = fitSmoothingBaseline(small, options);
+  const b = fitSmoothingBaseline(small, options);
+  a.predict(small, "test");
+  const byVal = fitSmoothingBaseline(small, { alphas: [1e-3, 1e-1] });
+  fitPoissonGLMPath(closedFormProblem().x, closedFormProblem().y, [1, 0]);
   assert.equal(tf.memory().numTensors, before, "tensors after fit and predict");
+  assert.equal(a.selection.by, "cv");
+  assert.equal(byVal.selection.by, "val");
   assert.deepEqual(a.weights, b.weights);
-  assert.notDeepEqual(a.weights, baseline().weights, "fitSplit changes the fit");
+  assert.deepEqual(a.selection, b.selection);
+  assert.notDeepEqual(a.weights, byVal.weights, "fitSplit changes the fit");
+});
+
+// ---------------------------------------------------------------------------------------
+// The GLM penalty: chosen on val (or by cross-validation), never on test.
+// ---------------------------------------------------------------------------------------
+
+/** co-bps of a baseline's held-out rates on the trials of one split. */
+function splitCoBps(model: SmoothingBaseline, dataset: NeuralDataset, split: Split): number {
+  return coBps(
+    model.predict(dataset, split).heldout,
+    selectTrials(dataset.heldoutSpikes, trialsInSplit(dataset, split)),
+  );
+}
+
+/** A copy of `dataset` whose `split` trials have other spikes: reversed counts, plus one. */
+function scrambled(dataset: NeuralDataset, split: Split): NeuralDataset {
+  const trials = new Set(trialsInSplit(dataset, split));
+  const change = (a: Array3): Array3 => {
+    const [n, time, channels] = a.shape, stride = time * channels;
+    const data = Float32Array.from(a.data);
+    for (let i = 0; i < n; i++) {
+      if (!trials.has(i)) continue;
+      for (let j = 0; j < stride; j++) data[i * stride + j] = a.data[(i + 1) * stride - 1 - j] + 1;
+    }
+    return { data, shape: [n, time, channels] };
+  };
+  return {
+    ...dataset,
+    heldinSpikes: change(dataset.heldinSpikes),
+    heldoutSpikes: change(dataset.heldoutSpikes),
+    forwardHeldinSpikes: change(dataset.forwardHeldinSpikes),
+    forwardHeldoutSpikes: change(dataset.forwardHeldoutSpikes),
+  };
+}
+
+function assertSameFit(a: SmoothingBaseline, b: SmoothingBaseline, what: string) {
+  assert.deepEqual(a.selection, b.selection, `${what}: selection`);
+  assert.deepEqual(a.options, b.options, `${what}: options`);
+  assert.deepEqual(a.weights, b.weights, `${what}: weights`);
+  assert.deepEqual(a.glm.standardizedWeights, b.glm.standardizedWeights, `${what}: GLM`);
+  assert.deepEqual(a.forwardHeldinMean, b.forwardHeldinMean, `${what}: forward held-in means`);
+  assert.deepEqual(a.forwardHeldoutMean, b.forwardHeldoutMean, `${what}: forward means`);
+}
+
+Deno.test("the test split's spikes cannot change the baseline (penalty by val)", () => {
+  const model = baseline();
+  assert.equal(model.selection.by, "val");
+  const other = scrambled(data, "test");
+  assert.notDeepEqual(other.heldoutSpikes.data, data.heldoutSpikes.data);
+  const refit = fitSmoothingBaseline(other);
+  assertSameFit(refit, model, "test spikes changed");
+  // The rates of the other splits are bit-identical too.
+  assert.deepEqual(refit.predict(other, "val"), model.predict(data, "val"));
+  // Not vacuous: the val split's spikes do change the choice's scores.
+  const valChanged = fitSmoothingBaseline(scrambled(data, "val"), { alphas: [1e-3, 1e-1] });
+  const valKept = fitSmoothingBaseline(data, { alphas: [1e-3, 1e-1] });
+  assert.notDeepEqual(valChanged.selection.scores, valKept.selection.scores);
+});
+
+Deno.test("the penalty is the grid's best on val, by scores of explicit fits", () => {
+  const model = baseline();
+  const { selection } = model;
+  assert.deepEqual(selection.alphas, [...SMOOTHING_ALPHAS]);
+  assert.equal(selection.alphas.length, 9);
+  assert.equal(selection.scoredTrials, trialsInSplit(data, "val").length);
+  assert.deepEqual(selection.foldScores, []);
+  assert.equal(model.options.alpha, selection.chosen);
+  assert.equal(model.glm.alpha, selection.chosen);
+  // Each penalty fit on its own (cold start, `alpha` given) and scored on val.
+  const independent = selection.alphas.map((alpha) => {
+    const fit = fitSmoothingBaseline(data, { alpha });
+    assert.equal(fit.selection.by, "given");
+    assert.deepEqual(fit.selection.alphas, [alpha]);
+    assert.equal(fit.options.alpha, alpha);
+    return splitCoBps(fit, data, "val");
+  });
+  // The path's warm starts agree with cold fits up to the solver's tolerance.
+  independent.forEach((score, k) =>
+    assert.ok(
+      Math.abs(selection.scores[k] - score) < 1e-4,
+      `alpha ${selection.alphas[k]}: ${selection.scores[k]} vs ${score}`,
+    )
+  );
+  const best = independent.indexOf(Math.max(...independent));
+  const chosen = selection.alphas.indexOf(selection.chosen);
+  const sorted = [...independent].sort((a, b) => b - a);
+  if (sorted[0] - sorted[1] > 2e-4) {
+    assert.equal(chosen, best, `val scores ${independent}`);
+  } else { // a near tie, within the warm starts' difference: either is right
+    assert.ok(independent[best] - independent[chosen] <= 2e-4, `val scores ${independent}`);
+  }
+  // The choice is the best of its own scores, and the chosen GLM scores as recorded.
+  assert.equal(selection.scores[chosen], Math.max(...selection.scores));
+  assert.equal(splitCoBps(model, data, "val"), selection.scores[chosen]);
+});
+
+Deno.test("without a val split to select on, the penalty is cross-validated over the fit trials", () => {
+  const alphas = [1e-3, 1e-2, 1e-1];
+  const fitSplit: Split[] = ["train", "val"];
+  const model = fitSmoothingBaseline(small, { fitSplit, alphas, folds: 3 });
+  const fitTrials = trialsInSplit(small, fitSplit);
+  const { selection } = model;
+  assert.equal(selection.by, "cv");
+  assert.deepEqual(selection.alphas, alphas);
+  assert.equal(selection.scoredTrials, fitTrials.length);
+  assert.equal(selection.foldScores.length, 3);
+  // Fold f's score is the val score of a dataset whose fold-f trials are "val" and the
+  // other fit trials "train", each penalty fit explicitly.
+  const base = Math.floor(fitTrials.length / 3), extra = fitTrials.length % 3;
+  const sizes = [0, 1, 2].map((f) => base + (f < extra ? 1 : 0));
+  let start = 0;
+  sizes.forEach((size, f) => {
+    const fold = new Set(fitTrials.slice(start, start + size));
+    start += size;
+    const relabeled: NeuralDataset = {
+      ...small,
+      split: small.split.map((s, i) => fold.has(i) ? "val" : (fitSplit.includes(s) ? "train" : s)),
+    };
+    alphas.forEach((alpha, k) => {
+      const fit = fitSmoothingBaseline(relabeled, { alpha });
+      const score = splitCoBps(fit, relabeled, "val");
+      assert.ok(
+        Math.abs(selection.foldScores[f][k] - score) < 1e-4,
+        `fold ${f}, alpha ${alpha}: ${selection.foldScores[f][k]} vs ${score}`,
+      );
+    });
+  });
+  const means = alphas.map((_, k) => selection.foldScores.reduce((a, s) => a + s[k], 0) / 3);
+  means.forEach((m, k) => assert.ok(Math.abs(m - selection.scores[k]) < 1e-12));
+  assert.equal(selection.chosen, alphas[means.indexOf(Math.max(...means))]);
+  // The final GLM is refit on every fit trial at the chosen penalty: as an explicit fit.
+  const explicit = fitSmoothingBaseline(small, { fitSplit, alpha: selection.chosen });
+  assert.deepEqual(model.weights, explicit.weights);
+  // No val trials at all: cross-validation over train; the test spikes still do not count.
+  const noVal: NeuralDataset = {
+    ...small,
+    split: small.split.map((s) => (s === "val" ? "test" : s)),
+  };
+  const a = fitSmoothingBaseline(noVal, { alphas, folds: 3 });
+  assert.equal(a.selection.by, "cv");
+  assert.equal(a.selection.scoredTrials, trialsInSplit(noVal, "train").length);
+  assertSameFit(fitSmoothingBaseline(scrambled(noVal, "test"), { alphas, folds: 3 }), a, "cv");
+});
+
+Deno.test("a given penalty is used as is", () => {
+  const model = fitSmoothingBaseline(small, { alpha: 0.05 });
+  assert.deepEqual(model.selection, {
+    by: "given",
+    alphas: [0.05],
+    scores: [],
+    chosen: 0.05,
+    foldScores: [],
+    scoredTrials: 0,
+  });
+  assert.equal(model.options.alpha, 0.05);
+  assert.equal(model.glm.alpha, 0.05);
+  // The GLM is fitPoissonGLM's on the smoothed held-in spikes of the train trials.
+  const train = trialsInSplit(small, "train");
+  const smoothed = smoothSpikes(selectTrials(small.heldinSpikes, train), 50, small.binMs);
+  const rows = train.length * smoothed.shape[1];
+  const glm = fitPoissonGLM(
+    { data: smoothed.data, rows, cols: 16 },
+    { data: selectTrials(small.heldoutSpikes, train).data, rows, cols: 6 },
+    { alpha: 0.05 },
+  );
+  assert.deepEqual(model.weights, glm.weights);
+});
+
+Deno.test("fitPoissonGLMPath: warm-started fits agree with cold fits", () => {
+  const { x, y } = closedFormProblem();
+  const alphas = [0, 1e-2, 0.3];
+  const path = fitPoissonGLMPath(x, y, alphas);
+  assert.deepEqual(path.map((g) => g.alpha), alphas);
+  allClose(path[0].weights, SKLEARN_ALPHA_0, 1e-4, "path, alpha 0");
+  allClose(path[1].weights, SKLEARN_ALPHA_1E2, 1e-4, "path, alpha 1e-2");
+  // The largest penalty is fit first, from a cold start: exactly fitPoissonGLM's.
+  assert.deepEqual(path[2].weights, fitPoissonGLM(x, y, { alpha: 0.3 }).weights);
+  for (const glm of path) assert.ok(glm.converged, `alpha ${glm.alpha}: ${glm.gradientNorm}`);
+  assertArgumentError(() => fitPoissonGLMPath(x, y, []), "alphas", "non-empty");
+  assertArgumentError(() => fitPoissonGLMPath(x, y, [1, -2]), "alphas[1]", ">= 0", "-2");
 });

@@ -3,7 +3,9 @@ import { type Array3, get3 } from "../../lib/array.ts";
 import type { NeuralDataset } from "../../lib/data/dataset.ts";
 import { reachDataset } from "../../lib/data/synthetic/reach.ts";
 import { ArgumentError, DatasetError } from "../../lib/errors.ts";
+import { initBackend } from "../../lib/backend.ts";
 import {
+  createModel,
   type ModelConfigInput,
   type PrivilegedSpec,
   resolveConfig,
@@ -17,6 +19,7 @@ import {
   privilegedSpec,
   privilegedWidth,
 } from "../../lib/train/batch.ts";
+import { predict } from "../../lib/train/predict.ts";
 
 // moveOnsetBin and conditions must fit 8 bins and 12 trials (the defaults are MC_Maze's).
 const D = reachDataset({
@@ -153,7 +156,8 @@ Deno.test("privilegedSignal z-scores behavior and puts 0 for NaN", () => {
   // NaN at a few (trial, bin, dim) entries, train trials included.
   const nanAt = [[1, 0, 0], [1, 5, 1], [2, 7, 0], [9, 3, 1]];
   for (const [i, t, k] of nanAt) behavior.data[(i * bins + t) * dims + k] = NaN;
-  const d = withBehavior(D, behavior, [...D.behaviorNames]);
+  // No lag: no row is zeroed for lying in the forward window (see the lag tests below).
+  const d = { ...withBehavior(D, behavior, [...D.behaviorNames]), behaviorLagMs: 0 };
   const spec = privilegedSpec(d, "behavior");
   if (spec.kind !== "behavior") throw new Error("not behavior");
   // NaN entries are skipped by the statistics.
@@ -177,12 +181,164 @@ Deno.test("privilegedSignal z-scores behavior and puts 0 for NaN", () => {
   });
   // Over all train trials (no NaN left) the z-scored signal has mean ~0 and s.d. ~1.
   const train = D.split.flatMap((s, i) => (s === "train" ? [i] : []));
-  const z = privilegedSignal(D, train, privilegedSpec(D, "behavior"));
+  const noLag = { ...D, behaviorLagMs: 0 };
+  const z = privilegedSignal(noLag, train, privilegedSpec(noLag, "behavior"));
   for (let k = 0; k < dims; k++) {
     const column = Array.from({ length: z.length / dims }, (_, j) => z[j * dims + k]);
     const mean = column.reduce((a, b) => a + b, 0) / column.length;
     const sd = Math.sqrt(column.reduce((a, b) => a + (b - mean) ** 2, 0) / column.length);
     assert.ok(Math.abs(mean) < 1e-5 && Math.abs(sd - 1) < 1e-5, `${mean} ${sd}`);
+  }
+});
+
+/** The z-scored behavior of some trials (NaN -> 0), every observed bin, as float32. */
+function zscored(dataset: NeuralDataset, trials: number[], mean: number[], std: number[]) {
+  const [, bins, dims] = dataset.behavior.shape;
+  const out = new Float32Array(trials.length * bins * dims);
+  trials.forEach((trial, b) => {
+    for (let t = 0; t < bins; t++) {
+      for (let k = 0; k < dims; k++) {
+        const v = get3(dataset.behavior, trial, t, k);
+        out[(b * bins + t) * dims + k] = Number.isNaN(v) ? 0 : (v - mean[k]) / std[k];
+      }
+    }
+  });
+  return out;
+}
+
+// 5 ms bins and a 15 ms lag: behavior row t is the hand at t + 3 bins, so rows 5, 6 and 7
+// of the 8 observed bins hold behavior from the forward window.
+const LAGGED = reachDataset({
+  trials: 12,
+  heldinNeurons: 5,
+  heldoutNeurons: 3,
+  bins: 8,
+  forwardBins: 2,
+  moveOnsetBin: 3,
+  conditions: 3,
+  lagMs: 15,
+  seed: 3,
+});
+
+Deno.test("privilegedSignal zeroes the last lag bins, whose behavior is in the forward window", () => {
+  assert.equal(LAGGED.behaviorLagMs, 15);
+  assert.equal(LAGGED.binMs, 5);
+  const spec = privilegedSpec(LAGGED, "behavior");
+  if (spec.kind !== "behavior") throw new Error("not behavior");
+  const trials = [0, 3, 5, 11, 7];
+  const [, bins, dims] = LAGGED.behavior.shape;
+  const signal = privilegedSignal(LAGGED, trials, spec);
+  const expected = zscored(LAGGED, trials, spec.mean, spec.std);
+  assert.equal(signal.length, expected.length);
+  let nonzero = 0, hidden = 0;
+  trials.forEach((trial, b) => {
+    for (let t = 0; t < bins; t++) {
+      for (let k = 0; k < dims; k++) {
+        const j = (b * bins + t) * dims + k;
+        if (t >= bins - 3) {
+          assert.equal(signal[j], 0, `trial ${trial}, bin ${t}, dim ${k} is in the lag`);
+          if (expected[j] !== 0) hidden++;
+        } else {
+          assert.equal(signal[j], expected[j], `trial ${trial}, bin ${t}, dim ${k}`);
+          if (signal[j] !== 0) nonzero++;
+        }
+      }
+    }
+  });
+  // Neither check is vacuous: the kept rows carry behavior, the zeroed rows had some.
+  assert.ok(nonzero > trials.length * (bins - 3), `only ${nonzero} nonzero kept entries`);
+  assert.ok(hidden > trials.length, `only ${hidden} nonzero entries were zeroed`);
+  // The z-scoring statistics are unchanged: still every observed bin of the train trials.
+  for (let k = 0; k < dims; k++) {
+    assertClose(spec.mean[k], trainStats(LAGGED, k).mean, 1e-9, `mean ${k}`);
+    assertClose(spec.std[k], trainStats(LAGGED, k).std, 1e-9, `std ${k}`);
+  }
+  // A lag of a whole trial or more zeroes everything (D: 100 ms = 20 bins of 8).
+  assert.equal(D.behaviorLagMs, 100);
+  const all = privilegedSignal(D, [0, 1, 2], privilegedSpec(D, "behavior"));
+  assert.ok(all.every((v) => v === 0));
+  // A lag that is not a whole number of bins is rounded: 12 ms at 5 ms bins is 2 bins.
+  const rounded = privilegedSignal({ ...LAGGED, behaviorLagMs: 12 }, trials, spec);
+  trials.forEach((_, b) => {
+    for (let t = 0; t < bins; t++) {
+      for (let k = 0; k < dims; k++) {
+        const j = (b * bins + t) * dims + k;
+        assert.equal(rounded[j], t >= bins - 2 ? 0 : expected[j], `12 ms: bin ${t}`);
+      }
+    }
+  });
+});
+
+Deno.test("privilegedSignal with a zero or negative lag keeps every bin", () => {
+  const trials = [0, 3, 5, 11, 7];
+  for (const lag of [0, -20, -1000]) {
+    const d = { ...LAGGED, behaviorLagMs: lag };
+    const spec = privilegedSpec(d, "behavior");
+    if (spec.kind !== "behavior") throw new Error("not behavior");
+    const signal = privilegedSignal(d, trials, spec);
+    assert.deepEqual(signal, zscored(d, trials, spec.mean, spec.std), `lag ${lag} ms`);
+  }
+  // The condition one-hot ignores the lag.
+  const spec = privilegedSpec(LAGGED, "condition");
+  const lagged = privilegedSignal(LAGGED, trials, spec);
+  assert.deepEqual(lagged, privilegedSignal({ ...LAGGED, behaviorLagMs: 0 }, trials, spec));
+  assert.equal(lagged.reduce((a, v) => a + v, 0), trials.length * 8);
+});
+
+Deno.test("gatherBatch gives a behavior teacher the lag-zeroed privileged signal", () => {
+  const spec = privilegedSpec(LAGGED, "behavior");
+  const config = resolveConfig({
+    kind: "ndt",
+    ...dataShape(LAGGED),
+    privilegedDim: privilegedWidth(spec),
+    privileged: spec,
+  } as ModelConfigInput);
+  const trials = [4, 2, 9];
+  const batch = gatherBatch(LAGGED, trials, config);
+  assert.deepEqual(batch.privileged, privilegedSignal(LAGGED, trials, spec));
+  const [, bins, dims] = LAGGED.behavior.shape;
+  for (let b = 0; b < trials.length; b++) {
+    const tail = batch.privileged!.subarray((b * bins + bins - 3) * dims, (b + 1) * bins * dims);
+    assert.ok(tail.every((v) => v === 0), `trial ${trials[b]}: the last 3 bins`);
+  }
+});
+
+Deno.test("a teacher's predictions ignore behavior measured in the forward window", async () => {
+  await initBackend("wasm");
+  const teacher = createModel({
+    kind: "ndt",
+    dModel: 8,
+    layers: 1,
+    heads: 2,
+    feedForward: 16,
+    ...dataShape(LAGGED),
+    privilegedDim: 2,
+    privileged: privilegedSpec(LAGGED, "behavior"),
+    seed: 4,
+  } as ModelConfigInput);
+  try {
+    const [, bins, dims] = LAGGED.behavior.shape;
+    /** LAGGED with behavior bin `t` of every trial shifted by 50 (mm/s). */
+    const shifted = (t: number) => {
+      const behavior = {
+        shape: LAGGED.behavior.shape,
+        data: Float32Array.from(LAGGED.behavior.data),
+      };
+      for (let i = 0; i < LAGGED.split.length; i++) {
+        for (let k = 0; k < dims; k++) behavior.data[(i * bins + t) * dims + k] += 50;
+      }
+      return withBehavior(LAGGED, behavior, [...LAGGED.behaviorNames]);
+    };
+    const base = await predict(teacher, LAGGED, "test");
+    // The same spec (statistics) is kept; only the dataset's behavior changes.
+    const inLag = await predict(teacher, shifted(bins - 1), "test");
+    assert.deepEqual(inLag.heldout.data, base.heldout.data, "behavior in the lag changed rates");
+    assert.deepEqual(inLag.forwardHeldout.data, base.forwardHeldout.data);
+    // Not vacuous: behavior at an earlier bin does reach the teacher's rates.
+    const seen = await predict(teacher, shifted(1), "test");
+    assert.notDeepEqual(seen.forwardHeldout.data, base.forwardHeldout.data);
+  } finally {
+    teacher.dispose();
   }
 });
 

@@ -345,3 +345,42 @@ Deno.test("maskSpikes never mutates its input", () => {
     assert.deepEqual(spk, before, mode);
   }
 });
+
+Deno.test("NDT's default masking is BERT's: of the chosen bins 80% zeroed, 10% random, 10% kept, all scored", () => {
+  const m = resolveMasking("ndt");
+  assert.deepEqual([m.mode, m.ratio, m.zeroFraction, m.randomFraction], [
+    "timestep",
+    0.25,
+    0.8,
+    0.1,
+  ]);
+  // Every count is 5 except one 9, so a random replacement is uniform on 0..9: it lands on
+  // 0 with probability 1/10 and on 5 with 1/10.
+  const shape: Shape = [200, 40, 25];
+  const counts = new Float32Array(200 * 40 * 25).fill(5);
+  counts[0] = 9;
+  const { input, scored } = maskSpikes(counts, shape, m, new Random(11));
+  let chosen = 0, zero = 0, kept = 0, other = 0;
+  for (let j = 1; j < counts.length; j++) {
+    if (!scored[j]) {
+      assert.equal(input[j], 5, "bins that were not chosen are untouched");
+      continue;
+    }
+    chosen++;
+    if (input[j] === 0) zero++;
+    else if (input[j] === 5) kept++;
+    else other++;
+  }
+  assert.equal(chosen + scored[0], 200 * 10 * 25, "10 of 40 bins in every trial, every neuron");
+  const expected = { zero: 0.8 + 0.1 / 10, kept: 0.1 + 0.1 / 10, other: 0.1 * 8 / 10 };
+  for (
+    const [name, n, p] of [["zero", zero, expected.zero], ["kept", kept, expected.kept], [
+      "other",
+      other,
+      expected.other,
+    ]] as const
+  ) {
+    const sd = Math.sqrt(p * (1 - p) / chosen);
+    assert.ok(Math.abs(n / chosen - p) < 5 * sd, `${name}: ${(n / chosen).toFixed(4)} vs ${p}`);
+  }
+});

@@ -9,6 +9,7 @@ import { createModel, type ModelConfigInput, type SequenceModel } from "../../li
 import { dataShape, privilegedSpec, privilegedWidth } from "../../lib/train/batch.ts";
 import { loadModel, modelWeights, saveCheckpoint } from "../../lib/train/checkpoint.ts";
 import { predict } from "../../lib/train/predict.ts";
+import { truthRecovery } from "../../lib/metrics/truth.ts";
 import { fit, type FitOptions } from "../../lib/train/trainer.ts";
 
 await initBackend("wasm");
@@ -245,7 +246,7 @@ Deno.test("fit: bad options and mismatched data give clear errors", async () => 
   const model = ndt();
   await assert.rejects(
     () => fit(model, DATA, { ...QUIET, epochs: 0 }),
-    /epochs must be a positive integer, got 0/,
+    /recipe.epochs must be an integer >= 1, got 0/,
   );
   const noVal = { ...DATA, split: DATA.split.map((s) => (s === "val" ? "train" as const : s)) };
   await assert.rejects(() => fit(model, noVal, QUIET), /validation split "val" has no trials/);
@@ -264,4 +265,41 @@ Deno.test("fit: bad options and mismatched data give clear errors", async () => 
     /built for heldinNeurons = 14 but dataset .* has 9/,
   );
   model.dispose();
+});
+
+Deno.test("fit: NDT's default masking trains the predictions at visible bins", async () => {
+  // predict() shows the model every bin, so its held-in rates come from the visible path.
+  // Masking that zeroes every chosen bin never trains that path; keeping a share of the
+  // chosen bins unchanged (the default) does.
+  const data = reachDataset({
+    trials: 200,
+    heldinNeurons: 40,
+    heldoutNeurons: 10,
+    bins: 20,
+    forwardBins: 4,
+    binMs: 20,
+    moveOnsetBin: 6,
+    seed: 2,
+  });
+  const heldinR2 = async (model: SequenceModel) =>
+    truthRecovery(data, { eval: await predict(model, data, "test") }).heldinR2;
+  const options = { ...QUIET, epochs: 40, learningRate: 5e-3, patience: 100 };
+  const build = () =>
+    createModel({ ...SMALL_NDT, ...dataShape(data), dropout: 0.1 } as ModelConfigInput);
+  const kept = build();
+  await fit(kept, data, { ...options, epochs: 1 });
+  const early = await heldinR2(kept);
+  await fit(kept, data, options);
+  const zeroed = build();
+  await fit(zeroed, data, { ...options, masking: { zeroFraction: 1, randomFraction: 0 } });
+  const [withKept, withZeroOnly] = [await heldinR2(kept), await heldinR2(zeroed)];
+  kept.dispose();
+  zeroed.dispose();
+  assert.ok(withKept > early + 0.1, `held-in R2 ${early.toFixed(3)} -> ${withKept.toFixed(3)}`);
+  assert.ok(
+    withKept > withZeroOnly + 0.05,
+    `held-in R2 vs the true rates: ${withKept.toFixed(3)} (default) vs ${
+      withZeroOnly.toFixed(3)
+    } (zero only)`,
+  );
 });

@@ -1,0 +1,107 @@
+/**
+ * The multi-task control of a BLEND experiment: the base model, neural input only, with
+ * behavior as an extra **training target** read out of its latents by a linear head.
+ * Behavior never enters the model's input, so at inference the model is the base model;
+ * whatever it gains over the baseline comes from behavior shaping the latents in training.
+ * It is the simplest way to use behavior without a teacher, so a distilled student has to
+ * beat it for distillation to be worth its cost.
+ * @module
+ */
+
+import { behaviorScaling, type NeuralDataset } from "../data/dataset.ts";
+import { tf } from "../deps.ts";
+import { ArgumentError, describe } from "../errors.ts";
+import { linear, ParameterStore } from "../models/layers.ts";
+import type { SequenceModel } from "../models/model.ts";
+import type { Objective } from "./trainer.ts";
+
+/** Options of `behaviorTargetObjective`. */
+export interface BehaviorTargetOptions {
+  /** Weight of the behavior MSE (z-scored units) added to the masked Poisson loss. Default 1. */
+  weight?: number;
+  /** Seed of the head's initial weights. Default 0. */
+  seed?: number;
+}
+
+/** The objective with its head; `dispose` frees the head. */
+export interface BehaviorTargetObjective extends Objective {
+  /** The head's weights (`head.weight`: latent width x behavior dims, `head.bias`). */
+  readonly variables: ReadonlyMap<string, tf.Variable>;
+  /** Release the head. */
+  dispose(): void;
+}
+
+/**
+ * An `Objective` that adds `weight * MSE(head(latents), behavior)` over the observed bins
+ * whose behavior is not NaN. Behavior is z-scored with the train split's statistics; the
+ * head is linear (latent width -> behavior dims) and trained with the model.
+ *
+ * @example
+ * ```ts
+ * // const objective = behaviorTargetObjective(model, data, { weight: 1 });
+ * // await fit(model, data, { objective });
+ * // objective.dispose();
+ * ```
+ */
+export function behaviorTargetObjective(
+  model: SequenceModel,
+  dataset: NeuralDataset,
+  options: BehaviorTargetOptions = {},
+): BehaviorTargetObjective {
+  const weight = options.weight ?? 1;
+  if (typeof weight !== "number" || !(weight >= 0) || !Number.isFinite(weight)) {
+    throw new ArgumentError(
+      `multitask weight must be a finite number >= 0, got ${describe(weight)}`,
+    );
+  }
+  const [, bins, dims] = dataset.behavior.shape;
+  if (dims === 0) {
+    throw new ArgumentError(`dataset "${dataset.name}" has no behavior to use as a target`);
+  }
+  const { mean, std } = behaviorScaling(dataset, "train");
+  const width = tf.tidy(() =>
+    model.forward({ heldin: tf.zeros([1, model.config.bins, model.config.heldinNeurons]) }, {
+      training: false,
+    }).latents.shape[2]
+  );
+  const store = new ParameterStore(options.seed ?? 0);
+  linear(store, "head", width, dims);
+  const head = store.variables;
+  return {
+    variables: head,
+    loss(context, base) {
+      const trials = context.batch.trials;
+      const target = new Float32Array(trials.length * bins * dims);
+      const present = new Float32Array(target.length);
+      trials.forEach((trial, b) => {
+        for (let t = 0; t < bins; t++) {
+          for (let k = 0; k < dims; k++) {
+            const v = dataset.behavior.data[(trial * bins + t) * dims + k];
+            if (Number.isNaN(v)) continue;
+            const j = (b * bins + t) * dims + k;
+            target[j] = (v - mean[k]) / std[k];
+            present[j] = 1;
+          }
+        }
+      });
+      const latents = context.outputs.latents.slice([0, 0, 0], [trials.length, bins, width]);
+      const predicted = tf.add(
+        tf.matMul(latents.reshape([-1, width]), head.get("head.weight")!),
+        head.get("head.bias")!,
+      );
+      const mask = tf.tensor2d(present, [trials.length * bins, dims]);
+      const residual = tf.mul(tf.sub(predicted, tf.tensor2d(target, mask.shape)), mask);
+      const behavior = tf.div(
+        tf.sum(tf.square(residual)),
+        tf.maximum(tf.sum(mask), 1),
+      ) as tf.Scalar;
+      return {
+        total: tf.add(base, tf.mul(behavior, weight)) as tf.Scalar,
+        terms: { behavior },
+      };
+    },
+    dispose() {
+      store.dispose();
+    },
+  };
+}
