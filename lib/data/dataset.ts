@@ -36,7 +36,8 @@ export interface DatasetTruth {
 /**
  * Reference PSTHs for psth R2, computed by the data source from finer data than the bins
  * (`loadNWB`: 1 ms spikes smoothed with the NLB reference's Gaussian kernel over the
- * continuous recording, summed into bins, averaged over the trials of each condition).
+ * continuous recording, summed into bins, averaged over the trials of each condition;
+ * synthetic generators: the condition means of the true rates, not smoothed).
  * `evaluateNLB` scores predicted PSTHs against these when a dataset carries them.
  */
 export interface TruePSTH {
@@ -50,7 +51,7 @@ export interface TruePSTH {
   conditionIds: number[];
   /** Trials averaged per row (0: the row is NaN). */
   trialCounts: number[];
-  /** The Gaussian kernel's s.d., ms. */
+  /** The Gaussian kernel's s.d., ms; 0: not smoothed (synthetic data's true rates). */
   kernelSdMs: number;
 }
 
@@ -346,8 +347,12 @@ function checkTruePsth(d: NeuralDataset): void {
         `(truePsth.conditionIds: ${ids.join(", ")}); expected a PSTH for every condition`,
     );
   }
-  if (typeof p.kernelSdMs !== "number" || !(p.kernelSdMs > 0) || !Number.isFinite(p.kernelSdMs)) {
-    fail(`truePsth.kernelSdMs must be a positive number of ms, got ${describe(p.kernelSdMs)}`);
+  if (typeof p.kernelSdMs !== "number" || !(p.kernelSdMs >= 0) || !Number.isFinite(p.kernelSdMs)) {
+    fail(
+      `truePsth.kernelSdMs must be a positive number of ms (or 0: not smoothed), got ${
+        describe(p.kernelSdMs)
+      }`,
+    );
   }
   for (let i = 0; i < rates.data.length; i++) {
     const v = rates.data[i];

@@ -301,6 +301,8 @@ Deno.test("validateDataset accepts true PSTHs that fit, NaN rows and any row ord
   validateDataset(d);
   d.truePsth.conditionIds = [2, 0, 1];
   validateDataset(d);
+  d.truePsth.kernelSdMs = 0; // unsmoothed, as synthetic data's true rates
+  validateDataset(d);
 });
 
 Deno.test("validateDataset: truePsth shape, condition ids, counts, kernel and values", () => {
@@ -338,8 +340,12 @@ Deno.test("validateDataset: truePsth shape, condition ids, counts, kernel and va
     "truePsth.trialCounts has 2 entries but truePsth.rates has 3 conditions",
   );
   rejects(
-    withPsth((p) => (p.kernelSdMs = 0)),
-    "truePsth.kernelSdMs must be a positive number of ms, got 0",
+    withPsth((p) => (p.kernelSdMs = -1)),
+    "truePsth.kernelSdMs must be a positive number of ms (or 0: not smoothed), got -1",
+  );
+  rejects(
+    withPsth((p) => (p.kernelSdMs = NaN)),
+    "truePsth.kernelSdMs must be a positive number of ms (or 0: not smoothed), got NaN",
   );
   rejects(
     withPsth((p) => (p.rates.data[index3(p.rates, 1, 1, 2)] = -1)),

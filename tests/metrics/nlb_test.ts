@@ -809,9 +809,11 @@ Deno.test("psthR2 rejects conditions without evaluation trials and shape mismatc
 });
 
 // ---------------------------------------------------------------------------------------
-// evaluateNLB on a small synthetic reaching dataset scored with its true rates.
+// evaluateNLB on a small synthetic reaching dataset scored with its true rates. Its own
+// true PSTHs (condition means of the true rates) are dropped here, so these tests exercise
+// the PSTHs built from binned spikes; the reach tests cover the dataset's own.
 
-const reach = reachDataset({
+const { truePsth: _truePsth, ...reach } = reachDataset({
   trials: 60,
   heldinNeurons: 20,
   heldoutNeurons: 8,
