@@ -23,6 +23,7 @@ export {
   BACKENDS,
   describeMatMul,
   initBackend,
+  type InitBackendOptions,
   probeAdapter,
   type WasmMatMul,
 } from "./lib/backend.ts";
@@ -271,7 +272,15 @@ export {
   trainTeacher,
 } from "./lib/distill/blend.ts";
 export {
+  type BlendExperimentSpec,
+  datasetFromSpec,
+  type DataSpec,
+  type ParallelOptions,
+  runBlendExperimentInWorkers,
+} from "./lib/distill/parallel.ts";
+export {
   type ArmSummary,
+  assembleResults,
   type BehaviorEffect,
   behaviorEffectRows,
   behaviorEffects,

@@ -5,34 +5,30 @@
 
 import { parseArgs } from "node:util";
 import { describeMatMul, initBackend } from "../lib/backend.ts";
-import { concat3, selectTrials } from "../lib/array.ts";
-import { type NeuralDataset, summarizeDataset, trialsInSplit } from "../lib/data/dataset.ts";
+import { type NeuralDataset, summarizeDataset } from "../lib/data/dataset.ts";
 import { reachDataset } from "../lib/data/synthetic/reach.ts";
 import { NLB_PRESETS } from "../lib/data/nlb_presets.ts";
-import { loadNWB } from "../lib/data/nwb.ts";
 import { describeNWB, formatNWBInfo } from "../lib/data/nwb_info.ts";
 import { loadDataset } from "../lib/data/store.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
-import {
-  evaluateNLB,
-  type NLBRecord,
-  type RateSet,
-  truthRates,
-  velR2,
-} from "../lib/metrics/nlb.ts";
-import { createModel, MODEL_KINDS, type ModelKind } from "../lib/models/model.ts";
+import { evaluateNLB, type RateSet, truthRates } from "../lib/metrics/nlb.ts";
+import { COMPACT_MODELS, createModel, MODEL_KINDS, type ModelKind } from "../lib/models/model.ts";
 import { fitSmoothingBaseline } from "../lib/models/smoothing.ts";
 import { dataShape } from "../lib/train/batch.ts";
 import { predict } from "../lib/train/predict.ts";
 import { fit } from "../lib/train/trainer.ts";
-import type { Array3 } from "../lib/array.ts";
 import type { ModelSpec } from "../lib/distill/blend.ts";
 import {
   type BlendResults,
+  type DataReferences,
   formatResultsTable,
-  runBlendExperiment,
   writeResults,
 } from "../lib/distill/experiment.ts";
+import {
+  datasetFromSpec,
+  type DataSpec,
+  runBlendExperimentInWorkers,
+} from "../lib/distill/parallel.ts";
 import { STRATEGIES, type StrategyName } from "../lib/distill/strategies.ts";
 import { saveExperimentFigures } from "../lib/plot/report.ts";
 
@@ -43,11 +39,15 @@ Usage: deno run --allow-read --allow-write=out --allow-env --allow-ffi cli/blend
 
 Commands:
   demo      BLEND on the built-in synthetic reaching data, behavior weakly expressed in
-            the spikes: for 3 seeds, train a teacher that sees spikes plus hand velocity,
-            the baseline (same model, spikes only) and students distilled from the teacher
-            (hard and soft); print every metric as mean ± sd with the paired
-            difference to the baseline; write results.json, results.csv and figures
-            (SVG and PNG). About 2 minutes on 2 cores with OpenBLAS.
+            the spikes: for 2 seeds (one per core), train a teacher that sees spikes plus
+            hand velocity, the baseline (same model and recipe, spikes only), a student
+            distilled from the teacher (soft), and the two controls: a student distilled
+            from the baseline (self-distillation) and a multi-task model with behavior as a
+            training target. Every run trains to convergence (early stopping on val).
+            Prints the smoothing floor and the true-rate ceiling, every metric as mean ± sd
+            with the paired difference to the baseline, and the behavior-specific effect
+            (behavior-distilled minus self-distilled); writes results.json, results.csv
+            and figures (SVG and PNG). About 9 minutes on 2 cores with OpenBLAS.
 
   distill   The same experiment with every choice open (model, strategies, seeds, alpha,
             temperature, privileged signal, data).
@@ -62,10 +62,13 @@ Commands:
             save the best checkpoint (safetensors) and the scores.
 
 Options (demo):
-  --trials N     trials (default 600)
-  --seeds N      seeds (default 3)
-  --epochs N     most epochs per model (default 30)
-  --out DIR      where results and figures go (default out)
+  --trials N       trials (default 600)
+  --seeds N        model seeds (default 2)
+  --data-seeds N   data draws (default 1)
+  --epochs N       epoch budget per model (default: the recipe's, 400; early stopping ends
+                   runs before it)
+  --workers N      parallel workers (default: the number of cores)
+  --out DIR        where results and figures go (default out)
 
 Options (distill):
   --data SRC          "reach" (the built-in synthetic data, default), an NWB file
@@ -77,21 +80,23 @@ Options (distill):
   --size S            small (compact, fast; default) or full (the published sizes)
   --strategy S        all (default), or a comma-separated list of
                       hard, soft, feature, correlation
-  --seeds N           seeds 0..N-1 (default 3)
-  --epochs N          most epochs per model (default 40)
+  --seeds N           model seeds 0..N-1 (default 3)
+  --data-seeds N      data draws of the built-in data 0..N-1 (default 1)
+  --workers N         parallel workers (default: the number of cores)
+  --epochs N          epoch budget per model (default: the recipe's)
   --trials N          trials of the built-in data (default 1000)
   --expression X      behaviorExpression of the built-in data (default 0.5)
   --alpha A[,A...]    weight of the masked-modeling loss in students (default 0.5);
                       a list sweeps it, one student per value
   --temperature T[,T...]  softmax temperature of soft (default 2); a list sweeps it
   --privileged P      behavior (default) or condition (one-hot reach target)
-  --batch-size N      trials per step (default 32)
-  --lr X              peak learning rate (default 0.002)
+  --batch-size N      trials per step (default: the recipe's, 32)
+  --lr X              peak learning rate (default: the recipe's, 0.005)
   --out DIR           where results and figures go (default out/distill)
 
 Options (train):
   --model NAME   ndt | lfads | rnn (default ndt)
-  --epochs N     most epochs (default 40)
+  --epochs N     epoch budget (default: the recipe's)
   --trials N     trials (default 1000)
   --bin-ms N     bin width, 5 or 20 ms (default 20)
   --seed N       seed of the data and of training (default 0)
@@ -111,104 +116,75 @@ function integerOption(value: string | undefined, name: string, fallback: number
   return n;
 }
 
-/** vel R2 (the NLB definition) of behavior from the given features, train -> test trials. */
-function decodeBehaviorR2(dataset: NeuralDataset, features: Array3): number {
-  const train = trialsInSplit(dataset, "train"), test = trialsInSplit(dataset, "test");
-  return velR2({
-    trainRates: selectTrials(features, train),
-    trainBehavior: selectTrials(dataset.behavior, train),
-    evalRates: selectTrials(features, test),
-    evalBehavior: selectTrials(dataset.behavior, test),
-  }).r2;
+/**
+ * The built-in synthetic data of `demo` and `distill`: MC_Maze-like reaching at 20 ms bins
+ * (700 ms trials, 100 ms forward), 100 held-in and 30 held-out neurons; each data seed
+ * draws a new dataset.
+ */
+function syntheticReach(trials: number, behaviorExpression: number): DataSpec {
+  return {
+    kind: "reach",
+    options: {
+      trials,
+      heldinNeurons: 100,
+      heldoutNeurons: 30,
+      binMs: 20,
+      bins: 35,
+      forwardBins: 5,
+      moveOnsetBin: 12,
+      behaviorExpression,
+    },
+  };
 }
 
 /**
- * The built-in synthetic data of `demo` and `distill`: MC_Maze-like reaching at 20 ms bins
- * (700 ms trials, 100 ms forward), 100 held-in and 30 held-out neurons.
+ * The demo's settings: a compact NDT with the NDT recipe (early stopping, plateau
+ * schedule), the soft student and both controls, two seeds (one per core); sized to finish
+ * in under 10 minutes on 2 cores.
  */
-function syntheticReach(trials: number, seed: number, behaviorExpression: number): NeuralDataset {
-  return reachDataset({
-    trials,
-    seed,
-    heldinNeurons: 100,
-    heldoutNeurons: 30,
-    binMs: 20,
-    bins: 35,
-    forwardBins: 5,
-    moveOnsetBin: 12,
-    behaviorExpression,
-  });
-}
-
-/** The demo's settings: a compact NDT, sized to run in about 5 minutes on 2 cores. */
 export const DEMO_SETTINGS = {
   trials: 600,
   behaviorExpression: 0.5,
-  model: { kind: "ndt", dModel: 32, layers: 2, heads: 2, feedForward: 64 } as ModelSpec,
-  strategies: ["hard", "soft"] as StrategyName[],
-  seeds: 3,
-  epochs: 30,
-  batchSize: 32,
-  learningRate: 2e-3,
+  model: COMPACT_MODELS.ndt as ModelSpec,
+  strategies: ["soft"] as StrategyName[],
+  seeds: 2,
 };
 
-/**
- * Print the references every arm should be read against: the benchmark's smoothing
- * baseline (the floor a neural network should beat) and, for synthetic data, the true
- * rates (the ceiling) and vel R2 from single-bin spikes.
- */
-function describeData(dataset: NeuralDataset): Record<string, Record<string, number | null>> {
+/** Print the references every arm is read against (the smoothing floor, the true rates). */
+function printReferences(refs: DataReferences): void {
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(3));
+  const line = (name: string, r: Record<string, number | null>) =>
+    console.log(
+      `  ${name}: co-bps ${f(r.coBps)}, vel R2 ${f(r.velR2)}, psth R2 ${f(r.psthR2)}, fp-bps ${
+        f(r.fpBps)
+      }` + (r.heldoutR2 !== null && r.heldoutR2 !== undefined
+        ? `, rates R2 vs truth ${f(r.heldinR2)} held-in / ${f(r.heldoutR2)} held-out`
+        : ""),
+    );
+  console.log(`data seed ${refs.dataSeed}: ${refs.dataset}`);
+  line("smoothing baseline (floor)", refs.smoothing);
+  if (refs.trueRates) line("true rates (ceiling)", refs.trueRates);
+}
+
+/** Describe a dataset's size in one line. */
+function describeData(dataset: NeuralDataset): void {
   const s = summarizeDataset(dataset);
   console.log(
     `data: ${dataset.name}, ${s.trials.train}/${s.trials.val}/${s.trials.test} train/val/test trials, ` +
       `${s.heldinNeurons}+${s.heldoutNeurons} neurons, ${s.bins}+${s.forwardBins} bins of ${dataset.binMs} ms`,
   );
-  const pick = (r: NLBRecord) => ({
-    coBps: r.coBps,
-    velR2: r.velR2,
-    psthR2: r.psthR2,
-    fpBps: r.fpBps,
-  });
-  const f = (v: number | null) => (v === null ? "-" : v.toFixed(3));
-  const line = (name: string, r: NLBRecord) =>
-    console.log(
-      `${name}: co-bps ${f(r.coBps)}, vel R2 ${f(r.velR2)}, psth R2 ${f(r.psthR2)}, fp-bps ${
-        f(r.fpBps)
-      }`,
-    );
-  const floor = fitSmoothingBaseline(dataset);
-  const smoothing = evaluateNLB(dataset, {
-    train: floor.predict(dataset, "train"),
-    eval: floor.predict(dataset, "test"),
-  });
-  line("smoothing baseline (floor)", smoothing);
-  const references: Record<string, Record<string, number | null>> = { smoothing: pick(smoothing) };
-  if (dataset.truth) {
-    const ceiling = evaluateNLB(dataset, {
-      train: truthRates(dataset, "train"),
-      eval: truthRates(dataset, "test"),
-    });
-    line("true rates (ceiling)", ceiling);
-    const spikes = decodeBehaviorR2(
-      dataset,
-      concat3([dataset.heldinSpikes, dataset.heldoutSpikes], 2),
-    );
-    console.log(`vel R2 from single-bin spike counts: ${spikes.toFixed(3)}`);
-    references.trueRates = pick(ceiling);
-    references.spikes = { velR2: spikes };
-  }
-  console.log("");
-  return references;
 }
 
 interface ExperimentArgs {
-  dataset: NeuralDataset;
+  data: DataSpec;
+  dataSeeds: number;
+  /** Workers sharing the runs (default: every core). */
+  workers?: number;
   models: ModelSpec[];
   strategies: StrategyName[];
   seeds: number;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
+  /** Recipe overrides the user gave (the rest comes from the model's recipe). */
+  recipe: { epochs?: number; batchSize?: number; learningRate?: number };
   alpha: number[];
   temperature: number[];
   privileged: "behavior" | "condition";
@@ -221,39 +197,52 @@ async function experiment(args: ExperimentArgs): Promise<BlendResults> {
   console.log(`backend: ${backend.backend} (${backend.reason})`);
   const products = describeMatMul(backend);
   if (products) console.log(`matrix products: ${products}`);
-  const references = describeData(args.dataset);
-  const terminal = Deno.stdout.isTerminal();
-  const results = await runBlendExperiment({
-    dataset: args.dataset,
+  describeData(await datasetFromSpec(args.data, 0));
+  const f = (v: number | null) => (v === null ? "-" : v.toFixed(3));
+  const workers = Math.min(
+    args.workers ?? navigator.hardwareConcurrency ?? 1,
+    args.dataSeeds * args.seeds,
+  );
+  console.log(
+    `${workers} worker(s), each training one (data seed, model seed) pair at a time` +
+      "\n",
+  );
+  const results = await runBlendExperimentInWorkers({
+    data: args.data,
+    dataSeeds: args.dataSeeds,
     models: args.models,
     strategies: args.strategies,
     seeds: args.seeds,
     alpha: args.alpha,
     temperature: args.temperature,
     privileged: args.privileged,
-    fit: {
-      epochs: args.epochs,
-      batchSize: args.batchSize,
-      learningRate: args.learningRate,
-      progress: terminal ? "bar" : "none",
-    },
+    fit: { ...args.recipe, progress: "none" },
+  }, {
+    workers,
+    outDir: args.outDir,
+    onReferences: printReferences,
     onRun: (run) => {
-      const f = (v: number | null) => (v === null ? "-" : v.toFixed(3));
       console.log(
-        `${run.model} ${run.arm.padEnd(11)} seed ${run.seed}: co-bps ${f(run.scores.coBps)}  ` +
-          `vel R2 ${f(run.scores.velR2)}  psth R2 ${f(run.scores.psthR2)}  fp-bps ${
-            f(run.scores.fpBps)
-          }  (${run.fit.seconds.toFixed(0)} s, best epoch ${(run.fit.bestEpoch ?? -1) + 1})`,
+        `${run.model} ${run.arm.padEnd(12)} data ${run.dataSeed} seed ${run.seed}: co-bps ${
+          f(run.scores.coBps)
+        }  vel R2 ${f(run.scores.velR2)}  psth R2 ${f(run.scores.psthR2)}  fp-bps ${
+          f(run.scores.fpBps)
+        }` + (run.scores.heldoutR2 !== null
+          ? `  rates R2 ${f(run.scores.heldinR2)}/${f(run.scores.heldoutR2)}`
+          : "") +
+          `  (${run.fit.seconds.toFixed(0)} s, best epoch ${
+            (run.fit.bestEpoch ?? -1) + 1
+          } of ${run.fit.epochsRun}${run.fit.converged ? "" : ", budget spent: not converged"})`,
       );
     },
   });
   console.log(
-    `\ntest split, mean ± sd over ${results.settings.seeds.length} seeds; Δ = arm − baseline ` +
-      `of the same seed (seeds better / seeds)\n`,
+    `\ntest split, mean ± sd over ${args.dataSeeds} data seed(s) x ${results.settings.seeds.length} ` +
+      `model seeds; Δ = arm − baseline of the same seeds (pairs better / pairs)\n`,
   );
   console.log(formatResultsTable(results));
   await writeResults(results, args.outDir);
-  await writeJsonAtomic(`${args.outDir}/references.json`, references);
+  await writeJsonAtomic(`${args.outDir}/references.json`, results.references);
   const figures = await saveExperimentFigures(results, args.outDir);
   console.log(
     `\n${results.seconds.toFixed(0)} s in all; wrote ${args.outDir}/results.json, ` +
@@ -268,7 +257,9 @@ async function demo(args: string[]): Promise<void> {
     options: {
       trials: { type: "string" },
       seeds: { type: "string" },
+      "data-seeds": { type: "string" },
       epochs: { type: "string" },
+      workers: { type: "string" },
       out: { type: "string" },
     },
     strict: true,
@@ -276,26 +267,32 @@ async function demo(args: string[]): Promise<void> {
   const d = DEMO_SETTINGS;
   console.log(
     "BLEND demo: a teacher sees spikes plus hand velocity; students see spikes only and learn\n" +
-      "from the teacher; the baseline is the same model trained alone. Behavior is weakly\n" +
-      "expressed in the spikes (behaviorExpression " + d.behaviorExpression + ").\n",
+      "from it. The baseline is the same model trained alone; two controls could explain a\n" +
+      "student's gain away: students of a spikes-only teacher (self-distillation) and a\n" +
+      "multi-task model with behavior as a training target. Behavior is weakly expressed in\n" +
+      "the spikes (behaviorExpression " + d.behaviorExpression + ").\n",
   );
   await experiment({
-    dataset: syntheticReach(
+    data: syntheticReach(
       integerOption(values.trials, "trials", d.trials, 30),
-      0,
       d.behaviorExpression,
     ),
+    dataSeeds: integerOption(values["data-seeds"], "data-seeds", 1, 1),
+    workers: optionalInteger(values.workers, "workers", 1),
     models: [d.model],
     strategies: d.strategies,
     seeds: integerOption(values.seeds, "seeds", d.seeds, 1),
-    epochs: integerOption(values.epochs, "epochs", d.epochs, 1),
-    batchSize: d.batchSize,
-    learningRate: d.learningRate,
+    recipe: { epochs: optionalInteger(values.epochs, "epochs", 1) },
     alpha: [0.5],
     temperature: [2],
     privileged: "behavior",
     outDir: values.out ?? "out",
   });
+}
+
+/** An integer option that is left to the recipe when absent. */
+function optionalInteger(value: string | undefined, name: string, min: number) {
+  return value === undefined ? undefined : integerOption(value, name, 0, min);
 }
 
 function numberOption(
@@ -333,6 +330,8 @@ async function distill(args: string[]): Promise<void> {
       model: { type: "string" },
       strategy: { type: "string" },
       seeds: { type: "string" },
+      "data-seeds": { type: "string" },
+      workers: { type: "string" },
       epochs: { type: "string" },
       trials: { type: "string" },
       expression: { type: "string" },
@@ -374,24 +373,32 @@ async function distill(args: string[]): Promise<void> {
     throw new UsageError(`--size must be small or full, got "${size}"`);
   }
   const data = values.data ?? "reach";
-  let dataset: NeuralDataset;
+  let spec: DataSpec;
+  let dataSeeds = 1;
   if (data === "reach") {
-    dataset = syntheticReach(
+    spec = syntheticReach(
       integerOption(values.trials, "trials", 1000, 30),
-      0,
       numberOption(values.expression, "expression", 0.5, 0, 10),
     );
+    dataSeeds = integerOption(values["data-seeds"], "data-seeds", 1, 1);
   } else {
-    dataset = await readDataFile(data, values.preset, values["bin-ms"]);
+    if (values["data-seeds"] !== undefined) {
+      throw new UsageError("--data-seeds applies to the built-in synthetic data only");
+    }
+    spec = await dataFileSpec(data, values.preset, values["bin-ms"]);
   }
   await experiment({
-    dataset,
-    models: [size === "small" ? SMALL_MODELS[kind] : kind],
+    data: spec,
+    dataSeeds,
+    workers: optionalInteger(values.workers, "workers", 1),
+    models: [size === "small" ? COMPACT_MODELS[kind] : kind],
     strategies,
     seeds: integerOption(values.seeds, "seeds", 3, 1),
-    epochs: integerOption(values.epochs, "epochs", 40, 1),
-    batchSize: integerOption(values["batch-size"], "batch-size", 32, 1),
-    learningRate: numberOption(values.lr, "lr", 2e-3, 1e-6, 1),
+    recipe: {
+      epochs: optionalInteger(values.epochs, "epochs", 1),
+      batchSize: optionalInteger(values["batch-size"], "batch-size", 1),
+      learningRate: values.lr === undefined ? undefined : numberOption(values.lr, "lr", 0, 1e-6, 1),
+    },
     alpha: numberListOption(values.alpha, "alpha", 0.5, 0, 1),
     temperature: numberListOption(values.temperature, "temperature", 2, 1e-3, 100),
     privileged,
@@ -400,14 +407,14 @@ async function distill(args: string[]): Promise<void> {
 }
 
 /**
- * A dataset from a file: an NWB file (`.nwb`, read with an NLB preset or plain options)
- * or a dataset saved by `saveDataset` (anything else).
+ * A data file, checked: an NWB file (`.nwb`, read with an NLB preset or plain options) or
+ * a dataset saved by `saveDataset` (anything else).
  */
-async function readDataFile(
+async function dataFileSpec(
   path: string,
   preset: string | undefined,
   binMsArg: string | undefined,
-): Promise<NeuralDataset> {
+): Promise<DataSpec> {
   try {
     await Deno.stat(path);
   } catch {
@@ -419,7 +426,7 @@ async function readDataFile(
     if (preset !== undefined || binMsArg !== undefined) {
       throw new UsageError("--preset and --bin-ms apply to NWB files only");
     }
-    return await loadDataset(path);
+    return { kind: "file", path };
   }
   const binMs = integerOption(binMsArg, "bin-ms", 20, 1);
   if (binMs !== 5 && binMs !== 20) throw new UsageError(`--bin-ms must be 5 or 20, got ${binMs}`);
@@ -428,7 +435,7 @@ async function readDataFile(
       `--preset must be one of ${Object.keys(NLB_PRESETS).join(", ")}, got "${preset}"`,
     );
   }
-  return await loadNWB(path, { preset, binMs });
+  return { kind: "file", path, preset, binMs };
 }
 
 async function info(args: string[]): Promise<void> {
@@ -451,21 +458,6 @@ async function info(args: string[]): Promise<void> {
   }
 }
 
-/** Compact versions of each model (the `--size small` of `distill`). */
-const SMALL_MODELS: Record<ModelKind, ModelSpec> = {
-  ndt: { kind: "ndt", dModel: 32, layers: 2, heads: 2, feedForward: 64 },
-  rnn: { kind: "rnn", encoderDim: 32, generatorDim: 48, factorDim: 16 },
-  lfads: {
-    kind: "lfads",
-    icEncoderDim: 32,
-    icDim: 32,
-    generatorDim: 48,
-    ciEncoderDim: 16,
-    controllerDim: 16,
-    factorDim: 16,
-  },
-};
-
 async function train(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -483,7 +475,7 @@ async function train(args: string[]): Promise<void> {
   if (!MODEL_KINDS.includes(kind)) {
     throw new UsageError(`--model must be one of ${MODEL_KINDS.join(", ")}, got "${values.model}"`);
   }
-  const epochs = integerOption(values.epochs, "epochs", 40, 1);
+  const epochs = optionalInteger(values.epochs, "epochs", 1);
   const trials = integerOption(values.trials, "trials", 1000, 20);
   const seed = integerOption(values.seed, "seed", 0, 0);
   const binMs = integerOption(values["bin-ms"], "bin-ms", 20, 5);
@@ -511,8 +503,6 @@ async function train(args: string[]): Promise<void> {
   const result = await fit(model, data, {
     epochs,
     seed,
-    batchSize: 32,
-    learningRate: 2e-3,
     checkpointDir: dir,
     label: kind,
   });

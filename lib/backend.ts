@@ -21,6 +21,7 @@ import {
   blasUnavailable,
   installWasmBlasMatMul,
   loadBlas,
+  shareBlasLock,
   uninstallWasmBlasMatMul,
 } from "./kernels/wasm_blas.ts";
 import { installWebGPUAddN } from "./kernels/webgpu_addn.ts";
@@ -77,6 +78,22 @@ export interface BackendInfo {
 
 let current: BackendInfo | null = null;
 
+/** Options of `initBackend`. */
+export interface InitBackendOptions {
+  /**
+   * Who multiplies matrices on wasm, overriding `BLEND_WASM_MATMUL`: `auto`, `blas`, `fast`
+   * or `naive`.
+   */
+  wasmMatMul?: "auto" | "blas" | "fast" | "naive";
+  /**
+   * A lock (a 4-byte `SharedArrayBuffer`) shared by every worker of the process that
+   * trains: the single-threaded OpenBLAS keeps its work buffers in shared state and is not
+   * safe to enter from two threads at once (two workers' runs silently corrupted each
+   * other's products), so its calls take turns.
+   */
+  blasLock?: SharedArrayBuffer;
+}
+
 /** Who multiplies matrices on the wasm backend (see `BackendInfo.wasm.matMul`). */
 export type WasmMatMul = "blas" | "fast" | "naive";
 
@@ -87,10 +104,10 @@ export type WasmMatMul = "blas" | "fast" | "naive";
  * products on its fast path, copy-free Identity and Cast, slices that copy only what they
  * return, sums over leading axes without a transpose); `naive` is tfjs's own kernels.
  */
-function chooseWasmMatMul(): WasmMatMul {
-  let choice = "auto";
+function chooseWasmMatMul(requested?: string): WasmMatMul {
+  let choice = requested ?? "auto";
   try {
-    choice = Deno.env.get("BLEND_WASM_MATMUL") || "auto";
+    choice = requested ?? (Deno.env.get("BLEND_WASM_MATMUL") || "auto");
   } catch {
     // No env permission: the default.
   }
@@ -233,7 +250,10 @@ async function start(name: BackendName, adapter: AdapterInfo | null): Promise<vo
  * await initBackend("cpu");                   // explicit choice
  * ```
  */
-export async function initBackend(prefer?: BackendName | "auto"): Promise<BackendInfo> {
+export async function initBackend(
+  prefer?: BackendName | "auto",
+  options: InitBackendOptions = {},
+): Promise<BackendInfo> {
   const fromEnvironment = readEnvironmentChoice();
   const adapter = await probeAdapter();
   let requested: BackendName | null = null;
@@ -278,7 +298,8 @@ export async function initBackend(prefer?: BackendName | "auto"): Promise<Backen
 
   silenceCpuBanner(); // tfjs may fall back to cpu internally whichever backend runs
   const backend = tf.getBackend() as BackendName;
-  const matMul = backend === "wasm" ? chooseWasmMatMul() : null;
+  if (options.blasLock) shareBlasLock(options.blasLock);
+  const matMul = backend === "wasm" ? chooseWasmMatMul(options.wasmMatMul) : null;
   if (backend === "webgpu") installWebGPUAddN(); // tfjs's drops inputs past a binding limit
   current = {
     backend,

@@ -80,6 +80,32 @@ export interface BlasInfo {
 
 type Sgemm = (...args: (number | Deno.PointerValue)[]) => void;
 let loaded: { info: BlasInfo; sgemm: Sgemm } | null = null;
+/**
+ * A lock shared by the workers of one process: OpenBLAS's single-threaded build keeps its
+ * work buffers in shared state, so two threads must not be inside it at once (two
+ * workers' training silently corrupted each other's products without this).
+ */
+let lock: Int32Array | null = null;
+
+/**
+ * Share one BLAS lock among the threads of a process: pass the same `SharedArrayBuffer`
+ * (4 bytes) to every worker that trains, before it starts its backend.
+ */
+export function shareBlasLock(buffer: SharedArrayBuffer): void {
+  lock = new Int32Array(buffer, 0, 1);
+}
+
+/** Run `f` holding the shared lock (when there is one). */
+function locked(f: () => void): void {
+  if (!lock) return f();
+  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1);
+  try {
+    f();
+  } finally {
+    Atomics.store(lock, 0, 0);
+    Atomics.notify(lock, 0, 1);
+  }
+}
 let loadFailure = "";
 
 function permitted(name: "ffi" | "env"): boolean {
@@ -161,7 +187,8 @@ let original: tf.KernelConfig | null = null;
 export function installWasmBlasMatMul(): boolean {
   if (original) return false;
   if (!loaded) throw new Error(`no BLAS to install: ${loadFailure || "call loadBlas() first"}`);
-  const sgemm = loaded.sgemm;
+  const unlockedSgemm = loaded.sgemm;
+  const sgemm: Sgemm = (...args: Parameters<Sgemm>) => locked(() => unlockedSgemm(...args));
   const config = tf.getKernel("BatchMatMul", "wasm");
   if (!config) throw new Error("tfjs's wasm backend has no BatchMatMul kernel to replace");
   const fallback = config.kernelFunc as unknown as (args: unknown) => Info;

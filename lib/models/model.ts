@@ -22,6 +22,26 @@ export type ModelKind = "ndt" | "rnn" | "lfads";
 export const MODEL_KINDS: readonly ModelKind[] = ["ndt", "rnn", "lfads"];
 
 /**
+ * Compact versions of each architecture (the demo's NDT and `distill --size small`): small
+ * enough to train to convergence in a minute or two on 2 cores at a few hundred trials.
+ */
+export const COMPACT_MODELS: Readonly<
+  Record<ModelKind, { kind: ModelKind } & Record<string, number | string>>
+> = {
+  ndt: { kind: "ndt", dModel: 32, layers: 2, heads: 2, feedForward: 64 },
+  rnn: { kind: "rnn", encoderDim: 32, generatorDim: 48, factorDim: 16 },
+  lfads: {
+    kind: "lfads",
+    icEncoderDim: 32,
+    icDim: 32,
+    generatorDim: 48,
+    ciEncoderDim: 16,
+    controllerDim: 16,
+    factorDim: 16,
+  },
+};
+
+/**
  * How a teacher's privileged signal is made from a dataset: behavior as z-scored floats
  * (statistics from the train split, NaN -> 0), or the trial's condition as a one-hot.
  */

@@ -44,13 +44,26 @@ import {
   unique,
 } from "./validate.ts";
 
-/** Colours by role: orange teacher, grey baseline, blue student (colour-blind safe). */
-const ROLE_COLORS = { teacher: "#e66101", baseline: "#7f7f7f", student: "#2166ac" } as const;
+/**
+ * Colours by role (colour-blind safe): orange teacher, grey baseline, dark blue student,
+ * light blue self-distilled control, purple multi-task control.
+ */
+const ROLE_COLORS = {
+  teacher: "#e66101",
+  baseline: "#7f7f7f",
+  student: "#2166ac",
+  "self-student": "#92c5de",
+  multitask: "#5e3c99",
+} as const;
 
-/** Who produced a score: the teacher (behavior at input), a baseline student, or a distilled student. */
-export type Role = "teacher" | "baseline" | "student";
+/**
+ * Who produced a score: the teacher (behavior at input), the baseline, a student distilled
+ * from the behavior teacher, a student distilled from a spikes-only teacher (the
+ * self-distillation control), or the multi-task control (behavior as a training target).
+ */
+export type Role = "teacher" | "baseline" | "student" | "self-student" | "multitask";
 
-const ROLES: readonly Role[] = ["teacher", "baseline", "student"];
+const ROLES: readonly Role[] = ["teacher", "baseline", "student", "self-student", "multitask"];
 
 /** One score of one run: a model, an arm (teacher, baseline or a strategy), a metric, a seed. */
 export interface StrategyRow {
@@ -74,6 +87,9 @@ export const METRIC_LABELS: Readonly<Record<string, string>> = {
   velR2: "vel R²",
   psthR2: "PSTH R²",
   fpBps: "fp-bps (bits/spike)",
+  heldinR2: "held-in R² vs true rates",
+  heldoutR2: "held-out R² vs true rates",
+  latentR2: "true-latent R²",
 };
 
 /** Options of {@link strategyComparisonFigure}. */
@@ -265,7 +281,7 @@ function parseStrategyRows(fn: string, rows: readonly unknown[]): ParsedStrategy
     const role = row.role;
     if (!ROLES.includes(role as Role)) {
       throw new ArgumentError(
-        `${fn}: rows[${i}].role must be "teacher", "baseline" or "student", got ${describe(role)}`,
+        `${fn}: rows[${i}].role must be one of ${ROLES.join(", ")}, got ${describe(role)}`,
       );
     }
     const metric = checkName(fn, row, i, "metric");
@@ -301,7 +317,7 @@ function parseStrategyRows(fn: string, rows: readonly unknown[]): ParsedStrategy
   return parsed;
 }
 
-/** Arms in role order (teacher, baseline, students), each role in order of appearance. */
+/** Arms in role order (teacher, baseline, students, controls), each in order of appearance. */
 function armOrder(rows: ParsedStrategyRow[]): { arm: string; role: Role }[] {
   const arms: { arm: string; role: Role }[] = [];
   for (const role of ROLES) {

@@ -10,13 +10,22 @@ import { strategyComparisonFigure, type StrategyRow } from "./comparison.ts";
 import { type CurveRow, trainingCurvesFigure } from "./curves.ts";
 import { type Figure, figureToSvg, saveFigure } from "./output.ts";
 
-/** The comparison figure's rows: one per model, arm, seed and metric that was scored. */
+/**
+ * The comparison figure's rows: one per model, arm, run and metric that was scored. A run
+ * is a (data seed, model seed) pair; its dot's `seed` is its index among the pairs.
+ */
 export function comparisonRows(results: BlendResults): StrategyRow[] {
+  const pairs = [...new Set(results.runs.map((r) => `${r.dataSeed ?? 0}:${r.seed}`))];
   return results.runs.flatMap((run) =>
     Object.entries(run.scores).flatMap(([metric, value]) =>
-      value === null
-        ? []
-        : [{ model: run.model, arm: run.arm, role: run.role, metric, seed: run.seed, value }]
+      value === null || value === undefined ? [] : [{
+        model: run.model,
+        arm: run.arm,
+        role: run.role,
+        metric,
+        seed: pairs.indexOf(`${run.dataSeed ?? 0}:${run.seed}`),
+        value,
+      }]
     )
   );
 }
@@ -32,7 +41,8 @@ export function curveRows(
 ): CurveRow[] {
   const rows: CurveRow[] = [];
   const several = results.settings.modelNames.length > 1;
-  for (const run of results.runs.filter((r) => r.seed === seed)) {
+  const dataSeed = results.settings.dataSeeds?.[0] ?? 0;
+  for (const run of results.runs.filter((r) => r.seed === seed && (r.dataSeed ?? 0) === dataSeed)) {
     const name = several ? `${run.model} ${run.arm}` : run.arm;
     for (const c of run.curves) {
       const epoch = c.epoch + 1;
@@ -54,8 +64,10 @@ export function curveRows(
 export function experimentComparisonFigure(results: BlendResults): Promise<Figure> {
   const s = results.settings;
   return strategyComparisonFigure(comparisonRows(results), {
-    title: `BLEND on ${s.dataset.name}: test split, ${s.seeds.length} seeds`,
-    subtitle: `dots = seeds, bar = mean ± sd, dashed = baseline mean; alpha ${
+    title: `BLEND on ${s.dataset.name}: test split, ${
+      (s.dataSeeds ?? [0]).length
+    } data seed(s) x ${s.seeds.length} model seeds`,
+    subtitle: `dots = runs, bar = mean ± sd, dashed = baseline mean; alpha ${
       s.alpha.join(", ")
     }, T ${s.temperature.join(", ")}`,
   });

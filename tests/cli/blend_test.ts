@@ -18,7 +18,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 
 Deno.test({
   name:
-    "demo trains teacher, baseline and students, prints the table and writes results and figures",
+    "demo trains teacher, student, baseline and both controls in workers, prints the table and writes results and figures",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -38,23 +38,17 @@ Deno.test({
       assert.equal(code, 0, out);
       assert.match(out, /smoothing baseline \(floor\): co-bps/);
       assert.match(out, /true rates \(ceiling\): co-bps/);
+      assert.match(out, /2 worker\(s\)/);
       const references = JSON.parse(await Deno.readTextFile(`${dir}/references.json`));
-      assert.ok(references.trueRates.coBps > references.smoothing.coBps);
+      assert.ok(references[0].trueRates.coBps > references[0].smoothing.coBps);
       assert.match(out, /model +arm +co-bps/);
+      assert.match(out, /behavior-specific effect/);
       const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
       const arms = results.runs.map((r: { arm: string; seed: number }) => `${r.arm}${r.seed}`);
-      assert.deepEqual(arms, [
-        "teacher0",
-        "baseline0",
-        "hard0",
-        "soft0",
-        "teacher1",
-        "baseline1",
-        "hard1",
-        "soft1",
-      ]);
+      const order = ["teacher", "soft", "baseline", "self soft", "multitask"];
+      assert.deepEqual(arms, [...order.map((a) => `${a}0`), ...order.map((a) => `${a}1`)]);
       const csv = await Deno.readTextFile(`${dir}/results.csv`);
-      assert.equal(csv.trim().split("\n").length, 1 + 8 * 4);
+      assert.equal(csv.trim().split("\n").length, 1 + 10 * 7, "7 metrics: NLB and truth recovery");
       for (const name of ["comparison.svg", "comparison.png", "curves.svg", "curves.png"]) {
         assert.ok((await Deno.stat(`${dir}/${name}`)).size > 1000, name);
       }
@@ -111,7 +105,15 @@ Deno.test({
       assert.deepEqual(results.settings.strategies, ["soft", "correlation"]);
       assert.deepEqual(
         results.runs.map((r: { arm: string }) => r.arm),
-        ["teacher", "baseline", "soft", "correlation"],
+        [
+          "teacher",
+          "soft",
+          "correlation",
+          "baseline",
+          "self soft",
+          "self correlation",
+          "multitask",
+        ],
       );
       assert.equal(results.runs[0].model, "rnn");
     } finally {
@@ -237,7 +239,8 @@ Deno.test({
       assert.equal(fromNWB.code, 0, fromNWB.err);
       const results = JSON.parse(await Deno.readTextFile(`${dir}/nwb/results.json`));
       assert.equal(results.settings.dataset.heldinNeurons, 8);
-      assert.equal(results.runs.length, 3);
+      // teacher, soft, baseline, self soft, multitask
+      assert.equal(results.runs.length, 5);
 
       const badPreset = await run(["distill", "--data", `${dir}/small.nwb`, "--preset", "v1"]);
       assert.equal(badPreset.code, 2);

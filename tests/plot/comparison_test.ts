@@ -178,7 +178,7 @@ Deno.test("strategyComparisonFigure: bad rows fail with the field and the value"
     [bad(0, { model: "" }), /rows\[0\]\.model must be a non-empty string, got ""/],
     [
       bad(6, { role: "pupil" }),
-      /rows\[6\]\.role must be "teacher", "baseline" or "student", got "pupil"/,
+      /rows\[6\]\.role must be one of teacher, baseline, student, self-student, multitask, got "pupil"/,
     ],
     [bad(7, { metric: undefined }), /rows\[7\]\.metric must be a non-empty string, got undefined/],
     [

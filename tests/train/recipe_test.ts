@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../lib/backend.ts";
 import { reachDataset } from "../../lib/data/synthetic/reach.ts";
 import { ArgumentError } from "../../lib/errors.ts";
-import { createModel, type ModelConfigInput, MODEL_KINDS } from "../../lib/models/model.ts";
+import { createModel, MODEL_KINDS, type ModelConfigInput } from "../../lib/models/model.ts";
 import { dataShape } from "../../lib/train/batch.ts";
-import { RECIPES, recipeFor } from "../../lib/train/recipe.ts";
+import { recipeFor, RECIPES } from "../../lib/train/recipe.ts";
 import { fit } from "../../lib/train/trainer.ts";
 
 await initBackend("wasm");
