@@ -66,7 +66,7 @@ export interface ControlOptions {
   selfDistillation?: boolean;
   /** The multi-task arm (behavior as a training target). Default true. */
   multitask?: boolean;
-  /** Weight of the multi-task arm's behavior MSE. Default 1. */
+  /** Weight of the multi-task arm's behavior MSE (see `behaviorTargetObjective`). Default 0.1. */
   multitaskWeight?: number;
 }
 
@@ -390,7 +390,7 @@ export async function runBlendExperiment(options: BlendExperimentOptions): Promi
   const controls: Required<ControlOptions> = {
     selfDistillation: options.controls?.selfDistillation ?? true,
     multitask: options.controls?.multitask ?? true,
-    multitaskWeight: options.controls?.multitaskWeight ?? 1,
+    multitaskWeight: options.controls?.multitaskWeight ?? 0.1,
   };
   // One student arm per strategy, alpha and (for soft) temperature.
   const variants = strategies.flatMap((strategy) =>

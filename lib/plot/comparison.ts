@@ -87,9 +87,9 @@ export const METRIC_LABELS: Readonly<Record<string, string>> = {
   velR2: "vel R²",
   psthR2: "PSTH R²",
   fpBps: "fp-bps (bits/spike)",
-  heldinR2: "held-in R² vs true rates",
-  heldoutR2: "held-out R² vs true rates",
-  latentR2: "true-latent R²",
+  heldinR2: "held-in R² (truth)",
+  heldoutR2: "held-out R² (truth)",
+  latentR2: "latent R² (truth)",
 };
 
 /** Options of {@link strategyComparisonFigure}. */

@@ -64,10 +64,8 @@ export function curveRows(
 export function experimentComparisonFigure(results: BlendResults): Promise<Figure> {
   const s = results.settings;
   return strategyComparisonFigure(comparisonRows(results), {
-    title: `BLEND on ${s.dataset.name}: test split, ${
-      (s.dataSeeds ?? [0]).length
-    } data seed(s) x ${s.seeds.length} model seeds`,
-    subtitle: `dots = runs, bar = mean ± sd, dashed = baseline mean; alpha ${
+    title: `BLEND, test split: ${(s.dataSeeds ?? [0]).length} data x ${s.seeds.length} model seeds`,
+    subtitle: `${s.dataset.name}; dots = runs, bar = mean ± sd, dashed = baseline mean; alpha ${
       s.alpha.join(", ")
     }, T ${s.temperature.join(", ")}`,
   });

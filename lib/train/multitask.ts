@@ -17,7 +17,13 @@ import type { Objective } from "./trainer.ts";
 
 /** Options of `behaviorTargetObjective`. */
 export interface BehaviorTargetOptions {
-  /** Weight of the behavior MSE (z-scored units) added to the masked Poisson loss. Default 1. */
+  /**
+   * Weight of the behavior MSE (z-scored units) added to the masked Poisson loss. Default
+   * 0.1: on the demo's data (compact NDT, seed 0) weight 1 let behavior swamp the Poisson
+   * fit (validation co-bps peaked at epoch 9; test co-bps 0.070 against the baseline's
+   * 0.229), while 0.1 trained to convergence (epoch 271) at co-bps 0.187 and vel R2 0.885
+   * (baseline 0.781).
+   */
   weight?: number;
   /** Seed of the head's initial weights. Default 0. */
   seed?: number;
@@ -48,7 +54,7 @@ export function behaviorTargetObjective(
   dataset: NeuralDataset,
   options: BehaviorTargetOptions = {},
 ): BehaviorTargetObjective {
-  const weight = options.weight ?? 1;
+  const weight = options.weight ?? 0.1;
   if (typeof weight !== "number" || !(weight >= 0) || !Number.isFinite(weight)) {
     throw new ArgumentError(
       `multitask weight must be a finite number >= 0, got ${describe(weight)}`,

@@ -1,3 +1,4 @@
+import { behaviorScaling } from "../../lib/data/dataset.ts";
 import assert from "node:assert/strict";
 import { initBackend } from "../../lib/backend.ts";
 import { trialsInSplit } from "../../lib/data/dataset.ts";
@@ -171,18 +172,29 @@ Deno.test("a condition teacher takes the one-hot condition", async () => {
   byCondition.dispose();
 });
 
-Deno.test("the teacher's privileged input: observed bins only, z-scored with train statistics, NaN -> 0", () => {
+Deno.test("the teacher's privileged input: observed bins only, z-scored with train statistics, zero in the lag bins, NaN -> 0", () => {
   const batch = gatherBatch(DATA, TRAIN, teacher.config);
   // Observed bins only (the model pads the forward bins with zeros, in training and prediction).
   assert.equal(batch.privileged!.length, TRAIN.length * 20 * 2);
-  for (let k = 0; k < 2; k++) {
-    let sum = 0, squares = 0;
-    const n = TRAIN.length * 20;
-    for (let i = 0; i < n; i++) sum += batch.privileged![i * 2 + k];
-    for (let i = 0; i < n; i++) squares += (batch.privileged![i * 2 + k] - sum / n) ** 2;
-    assert.ok(Math.abs(sum / n) < 1e-5, `dimension ${k} mean ${sum / n}`);
-    assert.ok(Math.abs(Math.sqrt(squares / n) - 1) < 1e-3, `dimension ${k} sd`);
-  }
+  // Behavior at bin t was measured at t + lag: the last lag bins' behavior lies in the
+  // forward window, so the teacher gets zeros there.
+  const lagBins = Math.round(DATA.behaviorLagMs / DATA.binMs);
+  assert.ok(lagBins > 0 && lagBins < 20, `lag of ${lagBins} bins`);
+  const { mean, std } = behaviorScaling(DATA, "train");
+  TRAIN.forEach((trial, b) => {
+    for (let t = 0; t < 20; t++) {
+      for (let k = 0; k < 2; k++) {
+        const got = batch.privileged![(b * 20 + t) * 2 + k];
+        const want = t >= 20 - lagBins
+          ? 0
+          : (DATA.behavior.data[(trial * 20 + t) * 2 + k] - mean[k]) / std[k];
+        assert.ok(
+          Math.abs(got - want) < 1e-5,
+          `trial ${trial} bin ${t} dim ${k}: ${got} vs ${want}`,
+        );
+      }
+    }
+  });
   const gappy = { ...DATA, behavior: { ...DATA.behavior, data: DATA.behavior.data.slice() } };
   gappy.behavior.data[0] = NaN;
   const first = gatherBatch(gappy, [0], teacher.config).privileged!;
