@@ -170,9 +170,11 @@ export interface PairedDifference {
   meanDiff: number;
   /** Sample s.d. of the differences. */
   sdDiff: number;
-  /** Pairs where the arm is better / worse / equal. */
+  /** Pairs where the arm is better. */
   wins: number;
+  /** Pairs where the arm is worse. */
   losses: number;
+  /** Pairs where they are equal. */
   ties: number;
   /** Two-sided sign test. */
   pSign: number;

@@ -95,11 +95,15 @@ export async function runBlendExperimentInWorkers(
   const dataSeeds = seedList(spec.dataSeeds, 1);
   const seeds = seedList(spec.seeds, 3);
   const pairs = dataSeeds.flatMap((dataSeed) => seeds.map((seed) => ({ dataSeed, seed })));
-  const cores = navigator.hardwareConcurrency ?? 1;
-  const count = Math.max(1, Math.min(pairs.length, options.workers ?? cores));
-  if (!Number.isInteger(count)) {
-    throw new ArgumentError(`workers must be a positive integer, got ${describe(options.workers)}`);
+  if (
+    options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 1)
+  ) {
+    throw new ArgumentError(
+      `workers must be a positive integer, got ${describe(options.workers)}`,
+    );
   }
+  const cores = navigator.hardwareConcurrency ?? 1;
+  const count = Math.min(pairs.length, options.workers ?? cores);
   const runsByPair: RunRecord[][] = pairs.map(() => []);
   const partial: (BlendResults | null)[] = pairs.map(() => null);
   const references = new Map<number, DataReferences>();
@@ -117,9 +121,11 @@ export async function runBlendExperimentInWorkers(
     );
   };
 
+  const started: Worker[] = [];
   const work = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const worker = new Worker(new URL("./blend_worker.ts", import.meta.url), { type: "module" });
+      started.push(worker);
       const take = () => {
         if (next >= pairs.length) {
           worker.terminate();
@@ -162,7 +168,13 @@ export async function runBlendExperimentInWorkers(
       take();
     });
 
-  await Promise.all(Array.from({ length: count }, work));
+  try {
+    await Promise.all(Array.from({ length: count }, work));
+  } catch (error) {
+    // One failure ends the experiment: stop the other workers too (what finished is on disk).
+    for (const worker of started) worker.terminate();
+    throw error;
+  }
   // Sequential order: data seed, then model, then model seed (pairs are data seed-major).
   const models = partial[0]!.settings.modelNames;
   const runs = pairs.flatMap((_, p) => runsByPair[p])

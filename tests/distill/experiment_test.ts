@@ -280,3 +280,27 @@ Deno.test({
     assert.deepEqual(parallel.references, sequential.references);
   },
 });
+
+Deno.test({
+  name: "runBlendExperimentInWorkers: a failing worker fails the experiment with its message",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await assert.rejects(
+      () =>
+        runBlendExperimentInWorkers({
+          data: { kind: "file", path: "/no/such/dataset.h5" },
+          seeds: 2,
+          fit: { epochs: 1, progress: "none" },
+        }, { workers: 2 }),
+      /a worker failed: .*no\/such\/dataset\.h5/,
+    );
+    await assert.rejects(
+      () =>
+        runBlendExperimentInWorkers({ data: { kind: "reach", options: SMALL_REACH } }, {
+          workers: 0,
+        }),
+      /workers must be a positive integer, got 0/,
+    );
+  },
+});
