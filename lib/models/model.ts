@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { tf } from "../deps.ts";
+import { tf } from "../deps.ts";
 import { requireBackend } from "../backend.ts";
 import { ArgumentError, describe } from "../errors.ts";
 import type { ModelInputs } from "./input.ts";
@@ -226,4 +226,13 @@ export function countParameters(model: SequenceModel): number {
   let n = 0;
   for (const w of model.weights.values()) n += w.size;
   return n;
+}
+
+/** Width of a model's latents (the features a decoder or a feature loss reads), from one tiny batch. */
+export function latentWidth(model: SequenceModel): number {
+  const { heldinNeurons, bins } = model.config;
+  return tf.tidy(() =>
+    model.forward({ heldin: tf.zeros([1, bins, heldinNeurons]) }, { training: false }).latents
+      .shape[2]
+  );
 }

@@ -11,8 +11,8 @@
 import { behaviorScaling, type NeuralDataset } from "../data/dataset.ts";
 import { tf } from "../deps.ts";
 import { ArgumentError, describe } from "../errors.ts";
-import { linear, ParameterStore } from "../models/layers.ts";
-import type { SequenceModel } from "../models/model.ts";
+import { applyLinear, linear, ParameterStore } from "../models/layers.ts";
+import { latentWidth, type SequenceModel } from "../models/model.ts";
 import type { Objective } from "./trainer.ts";
 
 /** Options of `behaviorTargetObjective`. */
@@ -64,39 +64,33 @@ export function behaviorTargetObjective(
   if (dims === 0) {
     throw new ArgumentError(`dataset "${dataset.name}" has no behavior to use as a target`);
   }
+  // Z-scored once with the train split's statistics (and where it was measured); each
+  // step only copies its trials' rows.
   const { mean, std } = behaviorScaling(dataset, "train");
-  const width = tf.tidy(() =>
-    model.forward({ heldin: tf.zeros([1, model.config.bins, model.config.heldinNeurons]) }, {
-      training: false,
-    }).latents.shape[2]
-  );
+  const target = new Float32Array(dataset.behavior.data.length);
+  const present = new Float32Array(target.length);
+  dataset.behavior.data.forEach((v, j) => {
+    if (Number.isNaN(v)) return;
+    target[j] = (v - mean[j % dims]) / std[j % dims];
+    present[j] = 1;
+  });
+  const width = latentWidth(model);
   const store = new ParameterStore(options.seed ?? 0);
-  linear(store, "head", width, dims);
-  const head = store.variables;
+  const head = linear(store, "head", width, dims);
+  const rows = (source: Float32Array, trials: readonly number[]) => {
+    const out = new Float32Array(trials.length * bins * dims);
+    trials.forEach((trial, b) =>
+      out.set(source.subarray(trial * bins * dims, (trial + 1) * bins * dims), b * bins * dims)
+    );
+    return tf.tensor3d(out, [trials.length, bins, dims]);
+  };
   return {
-    variables: head,
+    variables: store.variables,
     loss(context, base) {
       const trials = context.batch.trials;
-      const target = new Float32Array(trials.length * bins * dims);
-      const present = new Float32Array(target.length);
-      trials.forEach((trial, b) => {
-        for (let t = 0; t < bins; t++) {
-          for (let k = 0; k < dims; k++) {
-            const v = dataset.behavior.data[(trial * bins + t) * dims + k];
-            if (Number.isNaN(v)) continue;
-            const j = (b * bins + t) * dims + k;
-            target[j] = (v - mean[k]) / std[k];
-            present[j] = 1;
-          }
-        }
-      });
       const latents = context.outputs.latents.slice([0, 0, 0], [trials.length, bins, width]);
-      const predicted = tf.add(
-        tf.matMul(latents.reshape([-1, width]), head.get("head.weight")!),
-        head.get("head.bias")!,
-      );
-      const mask = tf.tensor2d(present, [trials.length * bins, dims]);
-      const residual = tf.mul(tf.sub(predicted, tf.tensor2d(target, mask.shape)), mask);
+      const mask = rows(present, trials);
+      const residual = tf.mul(tf.sub(applyLinear(head, latents), rows(target, trials)), mask);
       const behavior = tf.div(
         tf.sum(tf.square(residual)),
         tf.maximum(tf.sum(mask), 1),
