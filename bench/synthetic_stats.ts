@@ -13,6 +13,7 @@
  * @module
  */
 
+import { BUILT_IN_REACH } from "../cli/blend.ts";
 import { parseArgs } from "node:util";
 import { initBackend } from "../lib/backend.ts";
 import type { NeuralDataset } from "../lib/data/dataset.ts";
@@ -31,16 +32,7 @@ import { fitSmoothingBaseline } from "../lib/models/smoothing.ts";
 const SETTINGS: Record<string, ReachOptions> = {
   mc_maze_5ms: {},
   mc_maze_20ms: { binMs: 20, bins: 35, forwardBins: 10, moveOnsetBin: 12 },
-  demo: {
-    trials: 600,
-    heldinNeurons: 100,
-    heldoutNeurons: 30,
-    binMs: 20,
-    bins: 35,
-    forwardBins: 5,
-    moveOnsetBin: 12,
-    behaviorExpression: 0.5,
-  },
+  demo: BUILT_IN_REACH,
 };
 
 /**

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { describeMatMul, initBackend } from "../lib/backend.ts";
 import { type NeuralDataset, summarizeDataset } from "../lib/data/dataset.ts";
-import { reachDataset } from "../lib/data/synthetic/reach.ts";
+import { reachDataset, type ReachOptions } from "../lib/data/synthetic/reach.ts";
 import { NLB_PRESETS } from "../lib/data/nlb_presets.ts";
 import { describeNWB, formatNWBInfo } from "../lib/data/nwb_info.ts";
 import { loadDataset } from "../lib/data/store.ts";
@@ -118,23 +118,22 @@ function integerOption(value: string | undefined, name: string, fallback: number
 
 /**
  * The built-in synthetic data of `demo` and `distill`: MC_Maze-like reaching at 20 ms bins
- * (700 ms trials, 100 ms forward), 100 held-in and 30 held-out neurons; each data seed
- * draws a new dataset.
+ * (700 ms trials, 100 ms forward), 100 held-in and 30 held-out neurons, 600 trials and
+ * behavior weakly expressed (0.5) unless told otherwise; each data seed draws a new dataset.
  */
+export const BUILT_IN_REACH: Omit<ReachOptions, "seed"> = {
+  trials: 600,
+  heldinNeurons: 100,
+  heldoutNeurons: 30,
+  binMs: 20,
+  bins: 35,
+  forwardBins: 5,
+  moveOnsetBin: 12,
+  behaviorExpression: 0.5,
+};
+
 function syntheticReach(trials: number, behaviorExpression: number): DataSpec {
-  return {
-    kind: "reach",
-    options: {
-      trials,
-      heldinNeurons: 100,
-      heldoutNeurons: 30,
-      binMs: 20,
-      bins: 35,
-      forwardBins: 5,
-      moveOnsetBin: 12,
-      behaviorExpression,
-    },
-  };
+  return { kind: "reach", options: { ...BUILT_IN_REACH, trials, behaviorExpression } };
 }
 
 /**
@@ -143,8 +142,8 @@ function syntheticReach(trials: number, behaviorExpression: number): DataSpec {
  * in under 10 minutes on 2 cores.
  */
 export const DEMO_SETTINGS = {
-  trials: 600,
-  behaviorExpression: 0.5,
+  trials: BUILT_IN_REACH.trials!,
+  behaviorExpression: BUILT_IN_REACH.behaviorExpression!,
   model: COMPACT_MODELS.ndt as ModelSpec,
   strategies: ["soft"] as StrategyName[],
   seeds: 2,

@@ -32,7 +32,7 @@ import {
   truthRates,
 } from "../metrics/nlb.ts";
 import { truthRecovery } from "../metrics/truth.ts";
-import { fitSmoothingBaseline } from "../models/smoothing.ts";
+import { fitSmoothingBaseline, type PenaltySelection } from "../models/smoothing.ts";
 import type { SequenceModel } from "../models/model.ts";
 import { behaviorTargetObjective } from "../train/multitask.ts";
 import { predict } from "../train/predict.ts";
@@ -161,7 +161,7 @@ export interface DataReferences {
   /** The true rates' test scores (synthetic data only: the ceiling). */
   trueRates: Record<BlendMetric, number | null> | null;
   /** The smoothing baseline's GLM penalty and how it was chosen. */
-  smoothingSelection: unknown;
+  smoothingSelection: PenaltySelection;
 }
 
 /** A paired comparison over (data seed, model seed) pairs. */
@@ -319,31 +319,30 @@ export function dataReferences(
 ): DataReferences {
   const evalSplit = evaluate.evalSplit ?? "test", trainSplit = evaluate.trainSplit ?? "train";
   const floor = fitSmoothingBaseline(dataset);
-  const smoothing = pickScores(evaluateNLB(dataset, {
+  const floorRates = {
     train: floor.predict(dataset, trainSplit),
     eval: floor.predict(dataset, evalSplit),
-  }, evaluate));
+  };
+  const smoothing = pickScores(evaluateNLB(dataset, floorRates, evaluate));
   let trueRates: DataReferences["trueRates"] = null;
   if (dataset.truth) {
-    trueRates = pickScores(evaluateNLB(dataset, {
-      train: truthRates(dataset, trainSplit),
-      eval: truthRates(dataset, evalSplit),
-    }, evaluate));
-    trueRates.heldinR2 = 1;
-    trueRates.heldoutR2 = 1;
-    const recovery = truthRecovery(dataset, {
-      train: floor.predict(dataset, trainSplit),
-      eval: floor.predict(dataset, evalSplit),
-    }, { evalSplit, trainSplit });
-    smoothing.heldinR2 = recovery.heldinR2;
-    smoothing.heldoutR2 = recovery.heldoutR2;
+    const truth = { train: truthRates(dataset, trainSplit), eval: truthRates(dataset, evalSplit) };
+    trueRates = pickScores(evaluateNLB(dataset, truth, evaluate));
+    // Rate recovery only (neither reference has latents), scored as every arm is.
+    for (
+      const [scores, rates] of [[smoothing, floorRates.eval], [trueRates, truth.eval]] as const
+    ) {
+      const recovery = truthRecovery(dataset, { eval: rates }, { evalSplit, trainSplit });
+      scores.heldinR2 = recovery.heldinR2;
+      scores.heldoutR2 = recovery.heldoutR2;
+    }
   }
   return {
     dataSeed,
     dataset: dataset.name,
     smoothing,
     trueRates,
-    smoothingSelection: (floor as { selection?: unknown }).selection ?? null,
+    smoothingSelection: floor.selection,
   };
 }
 

@@ -22,7 +22,7 @@ import {
 import { predict } from "../../lib/train/predict.ts";
 
 // moveOnsetBin and conditions must fit 8 bins and 12 trials (the defaults are MC_Maze's).
-const D = reachDataset({
+const SMALL = {
   trials: 12,
   heldinNeurons: 5,
   heldoutNeurons: 3,
@@ -31,7 +31,8 @@ const D = reachDataset({
   moveOnsetBin: 3,
   conditions: 3,
   seed: 3,
-});
+};
+const D = reachDataset(SMALL);
 const SHAPE = { heldinNeurons: 5, heldoutNeurons: 3, bins: 8, forwardBins: 2 };
 
 function ndt(extra: Partial<ModelConfigInput> = {}) {
@@ -208,17 +209,7 @@ function zscored(dataset: NeuralDataset, trials: number[], mean: number[], std: 
 
 // 5 ms bins and a 15 ms lag: behavior row t is the hand at t + 3 bins, so rows 5, 6 and 7
 // of the 8 observed bins hold behavior from the forward window.
-const LAGGED = reachDataset({
-  trials: 12,
-  heldinNeurons: 5,
-  heldoutNeurons: 3,
-  bins: 8,
-  forwardBins: 2,
-  moveOnsetBin: 3,
-  conditions: 3,
-  lagMs: 15,
-  seed: 3,
-});
+const LAGGED = reachDataset({ ...SMALL, lagMs: 15 });
 
 Deno.test("privilegedSignal zeroes the last lag bins, whose behavior is in the forward window", () => {
   assert.equal(LAGGED.behaviorLagMs, 15);
