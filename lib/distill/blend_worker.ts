@@ -30,7 +30,7 @@ scope.onmessage = async (
       onRun: (run) => scope.postMessage({ type: "run", pair, run }),
       onReferences: (references) => scope.postMessage({ type: "references", references }),
     });
-    scope.postMessage({ type: "done", pair, results: JSON.parse(JSON.stringify(results)) });
+    scope.postMessage({ type: "done", pair, results });
   } catch (error) {
     scope.postMessage({
       type: "error",
